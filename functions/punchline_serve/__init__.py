@@ -1,0 +1,1 @@
+"""Serving side of Punchline: everything the deployed Cloud Function runs."""

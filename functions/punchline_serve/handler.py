@@ -1,0 +1,143 @@
+"""HTTP routing, CORS, error mapping and the per-request log line."""
+
+import json
+import secrets
+import sys
+import time
+import traceback
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import generate, loader, params, settings as settings_module
+from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError
+
+GENERATE_METHODS = ("GET", "POST")
+STATUS_METHODS = ("GET",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _log(record: dict) -> None:
+    """One JSON object per line on stdout: Cloud Logging parses it into fields."""
+    sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def _cors_headers(request, settings) -> dict:
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    if not origin or origin not in settings.allowed_origins:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _preflight(request, settings):
+    headers = _cors_headers(request, settings)
+    if not headers:
+        raise OriginRefused(request.headers.get("Origin", ""))
+    headers.update({
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, Accept",
+        "Access-Control-Max-Age": "3600",
+    })
+    return "", 204, headers
+
+
+def _read_values(request, settings) -> dict:
+    request.max_content_length = settings.max_body_bytes
+    content_type = (request.mimetype or "").lower()
+    try:
+        if content_type in FORM_TYPES:
+            form, body = request.form, b""
+        else:
+            form, body = MultiDict(), request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        # functions-framework drains the body after the response; mark it consumed so that
+        # drain neither reads the oversized body nor raises a second time.
+        request._cached_data = b""
+        raise BodyTooLarge(f"request body is larger than MAX_BODY_BYTES={settings.max_body_bytes}") from None
+    return params.collect(request.args, form, body, content_type)
+
+
+def _wants_text(request) -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/plain"])
+    return best == "text/plain" and request.accept_mimetypes["text/plain"] > request.accept_mimetypes["application/json"]
+
+
+def _generate(request, settings, record: dict):
+    parsed = params.parse(_read_values(request, settings), settings, _wants_text(request))
+    loaded, cold = loader.get_model(settings)
+    seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
+    start = time.perf_counter()
+    lines = generate.punchlines(loaded.model, parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+    generate_ms = (time.perf_counter() - start) * 1000
+    load_ms = loaded.load_ms if cold else 0.0
+    record.update(cold_start=cold, load_ms=round(load_ms, 1), generate_ms=round(generate_ms, 1),
+                  bytes_fetched=loaded.bytes_fetched if cold else 0, n=parsed.n)
+    if parsed.text:
+        return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+    manifest = loaded.model.manifest
+    return {
+        "punchlines": lines,
+        "prompt": parsed.prompt,
+        "seed": seed,
+        "temperature": parsed.temperature,
+        "max_chars": parsed.max_chars,
+        "model": {"name": manifest.name, "version": manifest.version},
+        "cold_start": cold,
+        "timings_ms": {"load": round(load_ms, 1), "generate": round(generate_ms, 1)},
+    }, 200, {}
+
+
+def _warmup(request, settings, record: dict):
+    loaded, cold = loader.get_model(settings)
+    record.update(cold_start=cold, load_ms=round(loaded.load_ms if cold else 0.0, 1),
+                  bytes_fetched=loaded.bytes_fetched if cold else 0)
+    return {**loader.status(), "cold_start": cold}, 200, {}
+
+
+def _status(request, settings, record: dict):
+    return loader.status(), 200, {}
+
+
+ROUTES = {
+    "/": (GENERATE_METHODS, _generate),
+    "/warmup": (GENERATE_METHODS, _warmup),
+    "/status": (STATUS_METHODS, _status),
+}
+
+
+def handle(request):
+    """Answer one HTTP request; every failure becomes a JSON error with the right status."""
+    start = time.perf_counter()
+    path = "/" + request.path.strip("/")
+    record = {"severity": "INFO", "message": "request", "method": request.method, "path": path[:200]}
+    headers: dict = {}
+    settings = None
+    try:
+        settings = settings_module.load()
+        headers.update(_cors_headers(request, settings))
+        if path not in ROUTES:
+            raise NotFound(f"no such path {path[:100]!r}; try /, /warmup or /status")
+        methods, view = ROUTES[path]
+        if request.method == "OPTIONS":
+            body, status, extra = _preflight(request, settings)
+        elif request.method not in methods:
+            raise MethodNotAllowed(request.method, methods + ("OPTIONS",))
+        else:
+            body, status, extra = view(request, settings, record)
+        headers.update(extra)
+    except PunchlineError as exc:
+        body, status = exc.payload(), exc.status
+        record.update(severity="WARNING" if status < 500 else "ERROR", error=str(exc)[:500])
+        if isinstance(exc, MethodNotAllowed):
+            headers["Allow"] = ", ".join(exc.allowed)
+        if isinstance(exc, ModelUnavailable):
+            headers["Retry-After"] = str(settings.retry_after_s)
+    except Exception as exc:  # a bug: say so, log the traceback, keep serving
+        body, status = {"error": "internal error; this is a bug, please report it"}, 500
+        record.update(severity="ERROR", error=f"{type(exc).__name__}: {exc}"[:500],
+                      traceback=traceback.format_exc()[-4000:])
+    record.update(status=status, duration_ms=round((time.perf_counter() - start) * 1000, 1))
+    _log(record)
+    return body, status, headers
+

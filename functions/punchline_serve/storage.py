@@ -1,0 +1,78 @@
+"""Read objects from a model location: a gs://bucket/prefix or a local folder, straight into memory."""
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelUnavailable
+
+_client = None
+_client_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a bundle lives: a bucket and prefix, or a local folder (bucket is None)."""
+
+    uri: str
+    bucket: str | None
+    prefix: str
+
+    def describe(self, name: str) -> str:
+        if self.bucket is None:
+            return str(Path(self.prefix) / name)
+        return f"gs://{self.bucket}/{self.object_name(name)}"
+
+    def object_name(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+
+def parse_uri(uri: str) -> Location:
+    """Split gs://bucket/prefix (or a folder path) into a Location."""
+    if uri.startswith("gs://"):
+        bucket, _, prefix = uri[len("gs://"):].partition("/")
+        if not bucket:
+            raise ValueError(f"{uri!r} names no bucket; expected gs://bucket/prefix")
+        return Location(uri, bucket, prefix.strip("/"))
+    if "://" in uri:
+        raise ValueError(f"{uri!r} is neither gs://bucket/prefix nor a local folder")
+    return Location(uri, None, uri)
+
+
+def client():
+    """The process-wide storage client, created on first use."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            from google.cloud import storage  # imported lazily: local folders never need it
+
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                from google.auth.credentials import AnonymousCredentials
+
+                _client = storage.Client(project="punchline-local", credentials=AnonymousCredentials())
+            else:
+                _client = storage.Client()
+        return _client
+
+
+def read(location: Location, name: str, timeout_s: float) -> bytes:
+    """Return the bytes of one object of the bundle; raise ModelUnavailable naming it."""
+    where = location.describe(name)
+    if location.bucket is None:
+        try:
+            return (Path(location.prefix) / name).read_bytes()
+        except OSError as exc:
+            raise ModelUnavailable(f"cannot read {where}: {exc.strerror or exc}") from exc
+    from google.api_core import exceptions
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    blob = client().bucket(location.bucket).blob(location.object_name(name))
+    try:
+        return blob.download_as_bytes(timeout=timeout_s, retry=DEFAULT_RETRY.with_timeout(timeout_s))
+    except exceptions.NotFound as exc:
+        raise ModelUnavailable(f"{where} not found (bucket {location.bucket!r}, object {blob.name!r})") from exc
+    except exceptions.Forbidden as exc:
+        raise ModelUnavailable(f"access denied to {where}: check the function's service account") from exc
+    except Exception as exc:  # connection errors, retry deadlines, checksum errors: many types
+        raise ModelUnavailable(f"cannot fetch {where}: {type(exc).__name__}: {exc}"[:500]) from exc

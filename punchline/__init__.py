@@ -1,0 +1,1 @@
+"""Punchline developer tools: train, export, upload and run the lyric model locally."""

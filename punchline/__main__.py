@@ -1,0 +1,3 @@
+from punchline.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""The `punchline` command: train, upload and run the lyric model locally."""
+
+from pathlib import Path
+
+import click
+
+from punchline import modelling
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="punchline")
+def main():
+    """Punchline: train a small lyric model, upload it to a bucket and serve it for pennies."""
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Bundle folder to write.")
+@click.option("--name", default="punchline-char-lstm", show_default=True, help="Model name in the manifest.")
+@click.option("--units", default=256, show_default=True, type=click.IntRange(4, 4096), help="LSTM units per layer.")
+@click.option("--layers", default=2, show_default=True, type=click.IntRange(1, 8), help="LSTM layers.")
+@click.option("--embedding", default=32, show_default=True, type=click.IntRange(2, 1024), help="Character embedding size.")
+@click.option("--epochs", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Passes over the corpus.")
+@click.option("--seq-len", default=100, show_default=True, type=click.IntRange(2, 10_000), help="Training window in characters.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--learning-rate", default=3e-3, show_default=True, type=click.FloatRange(1e-6, 1.0, min_open=True))
+@click.option("--quantize", type=click.Choice(modelling.QUANTIZATIONS), default="none", show_default=True,
+              help="Weight format of the served LiteRT model.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same model).")
+def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_size, learning_rate, quantize, seed):
+    """Train a character-level model on CORPUS (a UTF-8 file or folder of .txt files) and write a bundle to --out."""
+    from tqdm import tqdm
+
+    from punchline import corpus as corpus_module, train as train_module
+
+    try:
+        text = corpus_module.load(corpus)
+    except corpus_module.CorpusError as exc:
+        raise click.BadParameter(str(exc), param_hint="CORPUS") from None
+    click.echo(f"corpus: {len(text):,} characters, {text.count(chr(10)):,} lines from {corpus}", err=True)
+    bar = tqdm(desc="training", unit="batch", dynamic_ncols=True)
+
+    def progress(total: int, loss: float):
+        bar.total = total
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+    model, arch, vocab, loss = train_module.fit(
+        text, embedding=embedding, units=units, layers=layers, epochs=epochs, seq_len=seq_len,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, progress=progress)
+    bar.close()
+    click.echo(f"exporting LiteRT model ({quantize}) ...", err=True)
+    manifest = train_module.write_bundle(
+        out, model, arch, vocab, name=name, quantization=quantize,
+        training={"corpus_chars": len(text), "epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
+                  "learning_rate": learning_rate, "seed": seed, "final_loss": round(loss, 4)})
+    click.echo(f"wrote {manifest} (final loss {loss:.3f})")
+
+
+@main.command()
+@click.argument("bundle_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("destination", metavar="gs://BUCKET/PREFIX")
+@click.option("--create-bucket", is_flag=True, help="Create the bucket if it does not exist.")
+def upload(bundle_dir, destination, create_bucket):
+    """Upload the bundle in DIR to gs://BUCKET/PREFIX, manifest last (honours STORAGE_EMULATOR_HOST)."""
+    from punchline import upload as upload_module
+
+    try:
+        uploaded = upload_module.upload(bundle_dir, destination, create_bucket=create_bucket)
+    except upload_module.UploadError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"uploaded {uploaded} bytes to {destination.rstrip('/')}/")

@@ -1,0 +1,95 @@
+"""The Keras character model and its export to a one-step LiteRT (TensorFlow Lite) model."""
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+QUANTIZATIONS = ("none", "float16", "int8")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    vocab_size: int
+    embedding: int = 32
+    units: int = 256
+    layers: int = 2
+
+    @property
+    def state_size(self) -> int:
+        return 2 * self.layers * self.units  # h and c for every layer
+
+    def to_manifest(self) -> dict:
+        return {"type": "char-lstm", **asdict(self), "state_size": self.state_size}
+
+
+def build(arch: Architecture, zeros: bool = False):
+    """The training model: ids [batch, time] -> logits [batch, time, vocab]."""
+    import keras
+
+    init = {"embeddings_initializer": "zeros"} if zeros else {}
+    rnn_init = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros"} if zeros else {}
+    inputs = keras.Input((None,), dtype="int32", name="ids")
+    x = keras.layers.Embedding(arch.vocab_size, arch.embedding, name="embedding", **init)(inputs)
+    for layer in range(arch.layers):
+        x = keras.layers.LSTM(arch.units, return_sequences=True, name=f"lstm_{layer}", **rnn_init)(x)
+    logits = keras.layers.Dense(arch.vocab_size, name="logits",
+                                **({"kernel_initializer": "zeros"} if zeros else {}))(x)
+    return keras.Model(inputs, logits, name="char_lstm")
+
+
+def _step_module(model, arch: Architecture):
+    """A tf.Module whose `step` runs one character through the trained weights."""
+    import numpy as np
+    import tensorflow as tf
+
+    emb = model.get_layer("embedding").get_weights()[0]
+    cells = []
+    for layer in range(arch.layers):
+        kernel, recurrent, bias = model.get_layer(f"lstm_{layer}").get_weights()
+        cells.append((np.concatenate([kernel, recurrent], axis=0), bias))
+    dense_w, dense_b = model.get_layer("logits").get_weights()
+    units = arch.units
+
+    class Step(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = tf.constant(emb)
+            self.cells = [(tf.constant(w), tf.constant(b)) for w, b in cells]
+            self.dense = (tf.constant(dense_w), tf.constant(dense_b))
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="ids"),
+                                      tf.TensorSpec([None, arch.state_size], tf.float32, name="state")])
+        def step(self, ids, state):
+            x = tf.gather(self.emb, ids)
+            new_state = []
+            for layer, (w, b) in enumerate(self.cells):
+                h = state[:, 2 * layer * units:(2 * layer + 1) * units]
+                c = state[:, (2 * layer + 1) * units:(2 * layer + 2) * units]
+                z = tf.matmul(tf.concat([x, h], axis=1), w) + b
+                i, f, g, o = tf.split(z, 4, axis=1)  # Keras' gate order
+                c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+                h = tf.sigmoid(o) * tf.tanh(c)
+                new_state += [h, c]
+                x = h
+            return {"logits": tf.matmul(x, self.dense[0]) + self.dense[1], "state": tf.concat(new_state, axis=1)}
+
+    return Step()
+
+
+def export_tflite(model, arch: Architecture, quantization: str = "none") -> bytes:
+    """Convert the trained Keras model into a LiteRT flatbuffer with a `step` signature."""
+    import tensorflow as tf
+
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization {quantization!r} is not one of {', '.join(QUANTIZATIONS)}")
+    module = _step_module(model, arch)
+    with tempfile.TemporaryDirectory(prefix="punchline-export-") as tmp:
+        tf.saved_model.save(module, tmp, signatures={"step": module.step.get_concrete_function()})
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=["step"])
+        if quantization != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantization == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
