@@ -20,9 +20,9 @@ def main():
 @click.option("--units", default=256, show_default=True, type=click.IntRange(4, 4096), help="LSTM units per layer.")
 @click.option("--layers", default=2, show_default=True, type=click.IntRange(1, 8), help="LSTM layers.")
 @click.option("--embedding", default=32, show_default=True, type=click.IntRange(2, 1024), help="Character embedding size.")
-@click.option("--epochs", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Passes over the corpus.")
-@click.option("--seq-len", default=100, show_default=True, type=click.IntRange(2, 10_000), help="Training window in characters.")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--epochs", default=40, show_default=True, type=click.IntRange(1, 10_000), help="Passes over the corpus.")
+@click.option("--seq-len", default=64, show_default=True, type=click.IntRange(2, 10_000), help="Training window in characters.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--learning-rate", default=3e-3, show_default=True, type=click.FloatRange(1e-6, 1.0, min_open=True))
 @click.option("--quantize", type=click.Choice(modelling.QUANTIZATIONS), default="none", show_default=True,
               help="Weight format of the served LiteRT model.")
@@ -70,3 +70,25 @@ def upload(bundle_dir, destination, create_bucket):
     except upload_module.UploadError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"uploaded {uploaded} bytes to {destination.rstrip('/')}/")
+
+
+@main.command()
+@click.option("--model", "bundle_dir", default="models/default", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Bundle to seed the emulated bucket with.")
+@click.option("--corpus", default="corpus", show_default=True, type=click.Path(exists=True, path_type=Path),
+              help="Corpus to train the default model on when --model holds none yet.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Function port.")
+@click.option("--emulator-port", default=4443, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--site-port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the built site (0: do not serve it).")
+@click.option("--bucket", "bucket_uri", default="gs://punchline-models/default", show_default=True,
+              help="Where in the emulated bucket the model goes.")
+def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri):
+    """Run the whole app locally: emulated bucket seeded with the model, the function and the site."""
+    from punchline import dev as dev_module
+
+    if not (bundle_dir / "manifest.json").is_file():
+        click.echo(f"{bundle_dir} holds no model yet: training the default one (a few minutes) ...", err=True)
+        ctx = click.get_current_context()
+        ctx.invoke(train, corpus=corpus, out=bundle_dir)
+    dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None, None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import ModelUnavailable
 
-_client = None
+_clients: dict = {}  # one client per endpoint (STORAGE_EMULATOR_HOST or the real API)
 _client_lock = threading.Lock()
 
 
@@ -41,19 +41,19 @@ def parse_uri(uri: str) -> Location:
 
 
 def client():
-    """The process-wide storage client, created on first use."""
-    global _client
+    """The process-wide storage client, created on first use (one per STORAGE_EMULATOR_HOST value)."""
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
     with _client_lock:
-        if _client is None:
+        if emulator not in _clients:
             from google.cloud import storage  # imported lazily: local folders never need it
 
-            if os.environ.get("STORAGE_EMULATOR_HOST"):
+            if emulator:
                 from google.auth.credentials import AnonymousCredentials
 
-                _client = storage.Client(project="punchline-local", credentials=AnonymousCredentials())
+                _clients[emulator] = storage.Client(project="punchline-local", credentials=AnonymousCredentials())
             else:
-                _client = storage.Client()
-        return _client
+                _clients[emulator] = storage.Client()
+        return _clients[emulator]
 
 
 def read(location: Location, name: str, timeout_s: float) -> bytes:

