@@ -20,6 +20,10 @@ DOCUMENTED = {
     "MAX_CHARS_LIMIT": ("200", "Upper bound of the max_chars parameter."),
     "DEFAULT_MAX_CHARS": ("80", "max_chars when the request gives none."),
     "INFERENCE_THREADS": ("2", "Threads LiteRT uses for one model pass."),
+    "STORAGE_EMULATOR_HOST": (
+        "",
+        "Set to a GCS emulator's URL (http://127.0.0.1:4443) to read the bucket from it; unset in production.",
+    ),
 }
 
 

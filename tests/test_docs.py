@@ -1,0 +1,37 @@
+"""The README stays true: its configuration table covers every variable the function reads."""
+
+import re
+
+from punchline import processes
+from punchline_serve import settings
+
+README = (processes.REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _table_variables() -> set[str]:
+    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", README, flags=re.M))
+
+
+def test_every_setting_is_in_the_readme_table():
+    assert set(settings.DOCUMENTED) <= _table_variables()
+
+
+def test_every_variable_the_function_reads_is_a_documented_setting():
+    read = set()
+    for path in (processes.REPO / "functions").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        read |= set(re.findall(r"environ(?:\.get)?\(?\[?\s*[\"']([A-Z][A-Z0-9_]+)[\"']", text))
+        read |= set(re.findall(r"getenv\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']", text))
+    assert read, "the scan found no variable at all: the pattern is broken"
+    assert read <= set(settings.DOCUMENTED), read - set(settings.DOCUMENTED)
+
+
+def test_readme_defaults_match_the_code():
+    for name, (default, _) in settings.DOCUMENTED.items():
+        row = re.search(rf"^\| `{name}` \| (.*?) \|", README, flags=re.M).group(1)
+        assert (default and f"`{default}`" == row) or (not default and row == "unset"), (name, row)
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in README
+    assert "make test" in (processes.REPO / ".ci" / "run").read_text()
