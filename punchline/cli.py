@@ -91,4 +91,4 @@ def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri):
         click.echo(f"{bundle_dir} holds no model yet: training the default one (a few minutes) ...", err=True)
         ctx = click.get_current_context()
         ctx.invoke(train, corpus=corpus, out=bundle_dir)
-    dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None, None)
+    dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None)

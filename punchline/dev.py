@@ -10,10 +10,10 @@ import click
 from punchline import processes, upload
 
 LOG_DIR = processes.REPO / "build" / "logs"
+SITE_DIR = processes.REPO / "build" / "site"
 
 
-def run(bundle_dir: Path, function_port: int, emulator_port: int, bucket_uri: str, site_port: int | None,
-        site_dir: Path | None) -> None:
+def run(bundle_dir: Path, function_port: int, emulator_port: int, bucket_uri: str, site_port: int | None) -> None:
     """Start everything, print where it is, and stop it all on Ctrl-C (or SIGTERM)."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     services: list[processes.Service] = []
@@ -36,10 +36,11 @@ def run(bundle_dir: Path, function_port: int, emulator_port: int, bucket_uri: st
             function_port, LOG_DIR / "function.log")
         services.append(function)
         click.echo(f"function:        {function.url}  (logs: {LOG_DIR / 'function.log'})")
-        if site_dir is not None and site_port:
-            site = processes.start_static_site(site_dir, site_port, LOG_DIR / "site.log")
+        if site_port:
+            processes.build_site(SITE_DIR, function.url)
+            site = processes.start_static_site(SITE_DIR, site_port, LOG_DIR / "site.log")
             services.append(site)
-            click.echo(f"site:            {site.url}/")
+            click.echo(f"site:            {site.url}/  (built into {SITE_DIR})")
         click.echo("\ntry:\n"
                    f"  curl '{function.url}/?prompt=hello&n=3'\n"
                    f"  curl -H 'Accept: text/plain' '{function.url}/?prompt=hello&n=3'\n"

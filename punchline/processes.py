@@ -133,3 +133,12 @@ def start_static_site(folder: Path, port: int | None = None, log: Path | None = 
         service.stop()
         raise
     return service
+
+
+def build_site(out: Path, function_url: str, bench_json: Path | None = None) -> None:
+    """Run build_site.py (a script, as Netlify runs it) for a local function URL."""
+    args = [sys.executable, str(REPO / "build_site.py"), "--out", str(out), "--function-url", function_url,
+            "--no-production"]
+    if bench_json is not None:
+        args += ["--bench-json", str(bench_json)]
+    subprocess.run(args, check=True, cwd=REPO, stdout=subprocess.DEVNULL)

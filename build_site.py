@@ -1,0 +1,129 @@
+"""Render site/templates into a publish folder, fingerprint site/static, and write Netlify's _headers.
+
+Settings come from the environment at build time (flags override them):
+  PUNCHLINE_FUNCTION_URL  the function's public URL (required for production builds)
+  CONTEXT                 Netlify's build context; "production" makes the function URL required
+  PUNCHLINE_BENCH_JSON    benchmark report whose cold-start figures the page quotes (default reports/bench.json)
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+import jinja2
+
+ROOT = Path(__file__).resolve().parent
+TEMPLATES = ROOT / "site" / "templates"
+STATIC = ROOT / "site" / "static"
+LOCAL_FUNCTION_URL = "http://127.0.0.1:8080"
+REQUEST_TIMEOUT_S = 60  # a cold start plus generation must fit; Cloud Functions' own timeout is set at deploy
+
+
+class BuildError(click.ClickException):
+    pass
+
+
+def function_origin(url: str) -> str:
+    """Validate the function URL and return its origin (scheme://host[:port])."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BuildError(f"PUNCHLINE_FUNCTION_URL={url!r} is not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise BuildError(f"PUNCHLINE_FUNCTION_URL={url!r} must not carry a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def bench_figures(path: Path) -> dict | None:
+    """Cold/warm figures from the benchmark report, if one exists; never made up."""
+    if not path.is_file():
+        return None
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        return {"cold_start_s": float(report["cold_start_s"]), "warm_p50_ms": float(report["warm_p50_ms_n1"]),
+                "machine": str(report.get("machine", "the benchmark machine"))}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BuildError(f"{path} is not a readable benchmark report: {exc}") from None
+
+
+def fingerprint(out: Path) -> dict[str, str]:
+    """Copy static files to assets/NAME.HASH.EXT; return {name: published path}."""
+    assets = {}
+    for source in sorted(p for p in STATIC.rglob("*") if p.is_file()):
+        data = source.read_bytes()
+        rel = source.relative_to(STATIC)
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        published = Path("assets") / rel.parent / f"{rel.stem}.{digest}{rel.suffix}"
+        (out / published).parent.mkdir(parents=True, exist_ok=True)
+        (out / published).write_bytes(data)
+        assets[rel.as_posix()] = "/" + published.as_posix()
+    return assets
+
+
+def content_security_policy(origin: str, header: bool = True) -> str:
+    """The page's CSP; frame-ancestors only works as a header, so the <meta> copy leaves it out."""
+    return "; ".join(part for part in [
+        "default-src 'self'",
+        f"connect-src 'self' {origin}",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'" if header else "",
+    ] if part)
+
+
+def build(out: Path, function_url: str, production: bool, bench_json: Path) -> list[Path]:
+    """Build the site into out (replaced whole); return the files written."""
+    if not function_url:
+        if production:
+            raise BuildError("a production build needs the function's URL: set PUNCHLINE_FUNCTION_URL "
+                             "(Netlify: Site settings > Environment variables)")
+        function_url = LOCAL_FUNCTION_URL
+    function_url = function_url.rstrip("/")
+    origin = function_origin(function_url)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    assets = fingerprint(out)
+    csp = content_security_policy(origin)
+    config = {"functionUrl": function_url, "requestTimeoutS": REQUEST_TIMEOUT_S, "bench": bench_figures(bench_json)}
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    context = {"assets": assets, "config": config, "meta_csp": content_security_policy(origin, header=False),
+               "bench": config["bench"]}
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        name = template.relative_to(TEMPLATES).as_posix()
+        if Path(name).name.startswith("_"):
+            continue  # partials and layouts
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(env.get_template(name).render(**context), encoding="utf-8")
+    (out / "_headers").write_text(f"/*\n  Content-Security-Policy: {csp}\n", encoding="utf-8")
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--out", default="public", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Publish folder (replaced whole).")
+@click.option("--function-url", envvar="PUNCHLINE_FUNCTION_URL", default="",
+              help=f"The function's URL [env PUNCHLINE_FUNCTION_URL; local default {LOCAL_FUNCTION_URL}].")
+@click.option("--production/--no-production", default=None,
+              help="Require a real function URL [default: on when CONTEXT=production, as on Netlify].")
+@click.option("--bench-json", envvar="PUNCHLINE_BENCH_JSON", default="reports/bench.json", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Benchmark report the page quotes.")
+def main(out, function_url, production, bench_json):
+    """Build the Punchline site from site/templates and site/static."""
+    if production is None:
+        production = os.environ.get("CONTEXT") == "production"
+    files = build(out, function_url, production, bench_json if bench_json.is_absolute() else ROOT / bench_json)
+    click.echo(f"built {len(files)} files into {out}/ (function: {function_url or LOCAL_FUNCTION_URL})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
