@@ -13,6 +13,16 @@ def main():
     """Punchline: train a small lyric model, upload it to a bucket and serve it for pennies."""
 
 
+def _orders(value: str) -> tuple[int, ...]:
+    try:
+        orders = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of integers") from None
+    if not orders or orders[0] < 1 or orders[-1] > 16:
+        raise click.BadParameter(f"{value!r}: n-gram lengths must be between 1 and 16")
+    return orders
+
+
 @main.command()
 @click.argument("corpus", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Bundle folder to write.")
@@ -26,8 +36,13 @@ def main():
 @click.option("--learning-rate", default=3e-3, show_default=True, type=click.FloatRange(1e-6, 1.0, min_open=True))
 @click.option("--quantize", type=click.Choice(modelling.QUANTIZATIONS), default="none", show_default=True,
               help="Weight format of the served LiteRT model.")
+@click.option("--ngram-buckets", default=0, show_default=True, type=click.IntRange(0, 50_000_000),
+              help="Rows of the hashed character n-gram embedding table (0: none).")
+@click.option("--ngram-orders", default="2,3,4", show_default=True, callback=lambda c, p, v: _orders(v),
+              help="Comma-separated n-gram lengths hashed into that table.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same model).")
-def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_size, learning_rate, quantize, seed):
+def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_size, learning_rate, quantize,
+          ngram_buckets, ngram_orders, seed):
     """Train a character-level model on CORPUS (a UTF-8 file or folder of .txt files) and write a bundle to --out."""
     from tqdm import tqdm
 
@@ -47,7 +62,8 @@ def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_si
 
     model, arch, vocab, loss = train_module.fit(
         text, embedding=embedding, units=units, layers=layers, epochs=epochs, seq_len=seq_len,
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, progress=progress)
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, ngram_buckets=ngram_buckets,
+        ngram_orders=ngram_orders, progress=progress)
     bar.close()
     click.echo(f"exporting LiteRT model ({quantize}) ...", err=True)
     manifest = train_module.write_bundle(
@@ -92,3 +108,41 @@ def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri):
         ctx = click.get_current_context()
         ctx.invoke(train, corpus=corpus, out=bundle_dir)
     dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Fewer runs (2 cold starts each, shorter warm series): under 3 minutes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object instead of a table.")
+@click.option("--quantize", type=click.Choice(modelling.QUANTIZATIONS), default="none", show_default=True,
+              help="Weight format of our served model.")
+@click.option("--corpus", default="corpus", show_default=True, type=click.Path(exists=True, path_type=Path),
+              help="Corpus whose vocabulary the production-size model uses.")
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where bench.json, bench.md and bench.png go.")
+@click.option("--work", default="build/bench", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Cache of the production-size models.")
+def bench(quick, as_json, quantize, corpus, out, work):
+    """Measure cold start, warm latency, throughput and memory against the original recipe."""
+    import json as json_module
+
+    from punchline import bench as bench_module
+
+    def log(message):
+        click.echo(f"[bench] {message}", err=True)
+
+    try:
+        report = bench_module.run(quick=quick, quantization=quantize, corpus_path=corpus, work=work, log=log)
+    except bench_module.BenchError as exc:
+        raise click.ClickException(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json_module.dumps(report, indent=2, sort_keys=True) + "\n")
+    (out / "bench.md").write_text(bench_module.table(report) + "\n")
+    bench_module.chart(report, out / "bench.png")
+    if as_json:
+        click.echo(json_module.dumps(report, sort_keys=True))
+        return
+    click.echo(bench_module.table(report))
+    click.echo("")
+    for label, value, ok in bench_module.targets(report):
+        click.echo(f"  {'PASS' if ok else 'MISS'}  {label}  ({value:.2f})")
+    click.echo(f"\nwrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")

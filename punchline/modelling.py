@@ -15,13 +15,37 @@ class Architecture:
     embedding: int = 32
     units: int = 256
     layers: int = 2
+    ngram_buckets: int = 0  # 0: no hashed n-gram embeddings
+    ngram_orders: tuple[int, ...] = ()
 
     @property
     def state_size(self) -> int:
         return 2 * self.layers * self.units  # h and c for every layer
 
     def to_manifest(self) -> dict:
-        return {"type": "char-lstm", **asdict(self), "state_size": self.state_size}
+        return {"type": "char-lstm", **asdict(self), "ngram_orders": list(self.ngram_orders),
+                "state_size": self.state_size}
+
+    @property
+    def context(self) -> int:
+        return max(self.ngram_orders, default=1) - 1
+
+    def weight_bytes(self) -> int:
+        """float32 bytes of every weight (what the unquantized model file holds)."""
+        e, u, v = self.embedding, self.units, self.vocab_size
+        lstm = sum(4 * u * ((e if layer == 0 else u) + u + 1) for layer in range(self.layers))
+        return 4 * (v * e + self.ngram_buckets * e + lstm + u * v + v)
+
+
+def sequence_ngrams(ids, arch: Architecture, newline: int):
+    """Hashed n-gram ids [len(ids), len(orders)] for a whole text, as serving computes them step by step."""
+    import numpy as np
+
+    from punchline_serve.model import ngram_ids
+
+    padded = np.concatenate([np.full(arch.context, newline, dtype=np.int32), ids])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, arch.context + 1)
+    return ngram_ids(windows[:, :-1], windows[:, -1], arch.ngram_orders, arch.ngram_buckets)
 
 
 def build(arch: Architecture, zeros: bool = False):
@@ -32,11 +56,19 @@ def build(arch: Architecture, zeros: bool = False):
     rnn_init = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros"} if zeros else {}
     inputs = keras.Input((None,), dtype="int32", name="ids")
     x = keras.layers.Embedding(arch.vocab_size, arch.embedding, name="embedding", **init)(inputs)
+    model_inputs = [inputs]
+    if arch.ngram_buckets:
+        ngrams = keras.Input((None, len(arch.ngram_orders)), dtype="int32", name="ngrams")
+        table = keras.layers.Embedding(arch.ngram_buckets, arch.embedding, name="ngram_embedding",
+                                       **({"embeddings_initializer": "zeros"} if zeros else
+                                          {"embeddings_initializer": keras.initializers.RandomNormal(0, 0.01)}))
+        x = keras.layers.Add(name="char_and_ngrams")([x, keras.ops.sum(table(ngrams), axis=2)])
+        model_inputs.append(ngrams)
     for layer in range(arch.layers):
         x = keras.layers.LSTM(arch.units, return_sequences=True, name=f"lstm_{layer}", **rnn_init)(x)
     logits = keras.layers.Dense(arch.vocab_size, name="logits",
                                 **({"kernel_initializer": "zeros"} if zeros else {}))(x)
-    return keras.Model(inputs, logits, name="char_lstm")
+    return keras.Model(model_inputs if arch.ngram_buckets else inputs, logits, name="char_lstm")
 
 
 def _step_module(model, arch: Architecture):
@@ -45,6 +77,7 @@ def _step_module(model, arch: Architecture):
     import tensorflow as tf
 
     emb = model.get_layer("embedding").get_weights()[0]
+    table = model.get_layer("ngram_embedding").get_weights()[0] if arch.ngram_buckets else None
     cells = []
     for layer in range(arch.layers):
         kernel, recurrent, bias = model.get_layer(f"lstm_{layer}").get_weights()
@@ -58,11 +91,12 @@ def _step_module(model, arch: Architecture):
             self.emb = tf.constant(emb)
             self.cells = [(tf.constant(w), tf.constant(b)) for w, b in cells]
             self.dense = (tf.constant(dense_w), tf.constant(dense_b))
+            self.table = tf.constant(table) if table is not None else None
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="ids"),
-                                      tf.TensorSpec([None, arch.state_size], tf.float32, name="state")])
-        def step(self, ids, state):
+        def _step(self, ids, state, ngrams=None):
             x = tf.gather(self.emb, ids)
+            if ngrams is not None:
+                x = x + tf.reduce_sum(tf.gather(self.table, ngrams), axis=1)
             new_state = []
             for layer, (w, b) in enumerate(self.cells):
                 h = state[:, 2 * layer * units:(2 * layer + 1) * units]
@@ -75,6 +109,20 @@ def _step_module(model, arch: Architecture):
                 x = h
             return {"logits": tf.matmul(x, self.dense[0]) + self.dense[1], "state": tf.concat(new_state, axis=1)}
 
+    ids_spec = tf.TensorSpec([None], tf.int32, name="ids")
+    state_spec = tf.TensorSpec([None, arch.state_size], tf.float32, name="state")
+    if arch.ngram_buckets:
+        ngram_spec = tf.TensorSpec([None, len(arch.ngram_orders)], tf.int32, name="ngrams")
+
+        def step_with_ngrams(self, ids, ngrams, state):
+            return self._step(ids, state, ngrams)
+
+        Step.step = tf.function(step_with_ngrams, input_signature=[ids_spec, ngram_spec, state_spec])
+    else:
+        def step(self, ids, state):
+            return self._step(ids, state)
+
+        Step.step = tf.function(step, input_signature=[ids_spec, state_spec])
     return Step()
 
 

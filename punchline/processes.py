@@ -105,20 +105,45 @@ def start_emulator(port: int | None = None, log: Path | None = None, timeout_s: 
     return service
 
 
-def start_function(env: dict, port: int | None = None, log: Path | None = None, timeout_s: float = 60) -> Service:
-    """The real function under functions-framework (gunicorn) on 127.0.0.1."""
+def spawn_function(env: dict, port: int | None = None, log: Path | None = None,
+                   source: Path = FUNCTION_SOURCE) -> Service:
+    """Start a function under functions-framework (gunicorn) on 127.0.0.1 without waiting for it."""
     port = port or free_port()
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "functions_framework", "--source", str(FUNCTION_SOURCE), "--target", "punchline",
+    args = [sys.executable, "-m", "functions_framework", "--source", str(source), "--target", "punchline",
             "--host", "127.0.0.1", "--port", str(port)]
     proc = _spawn("function", args, full_env, log)
-    service = Service("function", proc, f"http://127.0.0.1:{port}", port, log, env)
+    return Service("function", proc, f"http://127.0.0.1:{port}", port, log, env)
+
+
+def start_function(env: dict, port: int | None = None, log: Path | None = None, timeout_s: float = 60) -> Service:
+    """The real function under functions-framework on 127.0.0.1, once it answers /status."""
+    service = spawn_function(env, port, log)
     try:
-        wait_http(f"{service.url}/status", timeout_s, proc)
+        wait_http(f"{service.url}/status", timeout_s, service.proc)
     except Exception:
         service.stop()
         raise
     return service
+
+
+def peak_rss_mib(service: Service) -> float:
+    """The largest peak RSS (VmHWM) among the service's processes: gunicorn's master and its workers."""
+    pids = [service.proc.pid]
+    try:
+        children = Path(f"/proc/{service.proc.pid}/task/{service.proc.pid}/children").read_text().split()
+        pids += [int(p) for p in children]
+    except OSError:
+        pass
+    peak = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return peak
 
 
 def start_static_site(folder: Path, port: int | None = None, log: Path | None = None, timeout_s: float = 15) -> Service:

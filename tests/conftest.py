@@ -111,3 +111,14 @@ def make_client(fresh_instance, monkeypatch):
         return app.test_client()
 
     return make
+
+
+@pytest.fixture(scope="session")
+def trained_ngrams(tiny_corpus):
+    """A tiny model with hashed n-gram embeddings, the production architecture in miniature."""
+    from punchline import corpus, train
+
+    text = corpus.load(tiny_corpus)
+    model, arch, vocab, _ = train.fit(text, embedding=8, units=16, layers=2, epochs=1, seq_len=32, batch_size=16,
+                                      learning_rate=3e-3, seed=1, ngram_buckets=97, ngram_orders=(2, 3))
+    return model, arch, vocab

@@ -35,3 +35,9 @@ def test_readme_defaults_match_the_code():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in README
     assert "make test" in (processes.REPO / ".ci" / "run").read_text()
+
+
+def test_readme_shows_the_latest_benchmark_table():
+    table = (processes.REPO / "reports" / "bench.md").read_text()
+    shown = README.split("<!-- bench:start -->\n", 1)[1].split("<!-- bench:end -->", 1)[0]
+    assert shown == table

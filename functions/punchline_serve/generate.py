@@ -1,23 +1,30 @@
-"""Sampling punchlines from the character model, one batched step per character."""
+"""Sampling punchlines: every concurrent request advances together, one model pass per character.
+
+Each request becomes a Job with its own rows (one per punchline), recurrent carry and random generator.
+Whichever waiting request finds no one driving becomes the driver: it runs steps for *all* active jobs
+(priming the setup line, then sampling) until its own job is done, then hands over. So a lone request
+runs alone, and concurrent ones share each model pass and the Python work around it.
+"""
+
+import threading
 
 import numpy as np
 
-from .model import CharModel
+from .model import Carry, CharModel
 
 _WORD_END = set(" \t.,!?;:)\"'")
 
 
-def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
-    scaled = logits.astype(np.float64) / temperature
+def _sample(logits: np.ndarray, temperatures: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """One character per row, from softmax(logits / temperature), using the uniform draws given."""
+    scaled = logits.astype(np.float64) / temperatures[:, None]
     scaled -= scaled.max(axis=1, keepdims=True)
-    probs = np.exp(scaled)
-    cumulative = np.cumsum(probs, axis=1)
-    draws = rng.random(len(logits)) * cumulative[:, -1]
-    picks = (cumulative < draws[:, None]).sum(axis=1)
+    cumulative = np.cumsum(np.exp(scaled), axis=1)
+    picks = (cumulative < (draws * cumulative[:, -1])[:, None]).sum(axis=1)
     return np.minimum(picks, logits.shape[1] - 1)
 
 
-def _finish(chars: list[str], max_chars: int, ended: bool) -> str:
+def finish(chars: list[str], max_chars: int, ended: bool) -> str:
     """Trim a sampled line: whole if it ended itself, else cut back to the last word end."""
     text = "".join(chars)
     if not ended:
@@ -28,28 +35,133 @@ def _finish(chars: list[str], max_chars: int, ended: bool) -> str:
     return " ".join(text.split())
 
 
-def punchlines(model: CharModel, prompt: str, n: int, temperature: float, max_chars: int,
-               seed: int) -> list[str]:
-    """n punchlines answering `prompt`; the same inputs and seed give the same lines."""
-    rng = np.random.default_rng(seed)
-    context = model.encode(" ".join(prompt.split())) + [model.newline]
-    state = model.initial_state(1)
-    for char_id in context:  # prime the state with the setup line
-        logits, state = model.step(np.array([char_id]), state)
-    logits, state = np.repeat(logits, n, axis=0), np.repeat(state, n, axis=0)
-    logits[:, model.newline] = -np.inf  # a punchline is never empty
-    lines: list[list[str]] = [[] for _ in range(n)]
-    ended = [False] * n
-    for _ in range(max_chars + 1):
-        picks = _sample(logits, temperature, rng)
-        for row, char_id in enumerate(picks):
-            if ended[row] or len(lines[row]) > max_chars:
+class Job:
+    """One request's punchlines in the making."""
+
+    def __init__(self, model: CharModel, prompt: str, n: int, temperature: float, max_chars: int, seed: int):
+        self.context = model.encode(" ".join(prompt.split())) + [model.newline]
+        self.n, self.temperature, self.max_chars = n, temperature, max_chars
+        self.rng = np.random.default_rng(seed)
+        self.carry: Carry = model.start(1)  # one row while priming; n rows once sampling starts
+        self.primed = 0  # setup characters fed so far
+        self.logits: np.ndarray | None = None
+        self.lines: list[list[str]] = [[] for _ in range(n)]
+        self.ended = [False] * n
+        self.done = False
+        self.error: Exception | None = None
+
+    @property
+    def priming(self) -> bool:
+        return self.primed < len(self.context)
+
+    def next_ids(self, model: CharModel, picks: np.ndarray | None) -> np.ndarray | None:
+        """The ids this job feeds the next pass (its picks, once sampling), or None when it has finished."""
+        if self.priming:
+            return np.array([self.context[self.primed]], dtype=np.int32)
+        for row, char_id in enumerate(picks.tolist()):
+            if self.ended[row] or len(self.lines[row]) > self.max_chars:
                 continue
             if char_id == model.newline:
-                ended[row] = True
+                self.ended[row] = True
             else:
-                lines[row].append(model.vocabulary[char_id])
-        if all(ended[row] or len(lines[row]) > max_chars for row in range(n)):
-            break
-        logits, state = model.step(picks, state)
-    return [_finish(chars, max_chars, done) for chars, done in zip(lines, ended)]
+                self.lines[row].append(model.vocabulary[char_id])
+        if all(self.ended[r] or len(self.lines[r]) > self.max_chars for r in range(self.n)):
+            return None
+        return picks
+
+    def take(self, model: CharModel, logits: np.ndarray, carry: Carry) -> None:
+        """Keep what the pass returned for this job's rows."""
+        self.carry = carry
+        if self.primed < len(self.context):
+            self.primed += 1
+            if self.primed == len(self.context):  # primed: fan out to one row per punchline
+                self.carry = carry.repeat(self.n)
+                logits = np.repeat(logits, self.n, axis=0)
+                logits[:, model.newline] = -np.inf  # a punchline is never empty
+        self.logits = logits
+
+    @property
+    def rows(self) -> int:
+        return len(self.carry.state)
+
+    def result(self) -> list[str]:
+        return [finish(chars, self.max_chars, ended) for chars, ended in zip(self.lines, self.ended)]
+
+
+class Generator:
+    """Runs every concurrent Job of one model together (see the module docstring)."""
+
+    def __init__(self, model: CharModel):
+        self.model = model
+        self._cond = threading.Condition()
+        self._active: list[Job] = []
+        self._driving = False
+
+    def punchlines(self, prompt: str, n: int, temperature: float, max_chars: int, seed: int) -> list[str]:
+        """n punchlines answering `prompt`; the same inputs and seed give the same lines."""
+        job = Job(self.model, prompt, n, temperature, max_chars, seed)
+        with self._cond:
+            self._active.append(job)
+            while not job.done:
+                if not self._driving:
+                    self._driving = True
+                    break
+                self._cond.wait()
+        if not job.done:
+            try:
+                while not job.done:
+                    self._step()
+            finally:
+                with self._cond:
+                    self._driving = False
+                    self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.result()
+
+    def _step(self) -> None:
+        """One pass for every active job: collect their ids, run the model once, hand back the rows."""
+        with self._cond:
+            jobs = list(self._active)
+        sampling = [job for job in jobs if not job.priming]
+        picks: dict[int, np.ndarray] = {}
+        if sampling:  # one vectorised draw for every sampling row; each job's own generator gives its draws
+            rows = np.cumsum([0] + [job.rows for job in sampling])
+            all_picks = _sample(np.concatenate([job.logits for job in sampling]),
+                                np.repeat([job.temperature for job in sampling], np.diff(rows)),
+                                np.concatenate([job.rng.random(job.rows) for job in sampling]))
+            picks = {id(job): all_picks[rows[i]:rows[i + 1]] for i, job in enumerate(sampling)}
+        feeding, ids = [], []
+        finished = []
+        for job in jobs:
+            try:
+                job_ids = job.next_ids(self.model, picks.get(id(job)))
+            except Exception as exc:  # a job's own failure ends that job only
+                job.error = exc
+                job_ids = None
+            if job_ids is None:
+                finished.append(job)
+            else:
+                feeding.append(job)
+                ids.append(job_ids)
+        if feeding:
+            carry = Carry(np.concatenate([j.carry.state for j in feeding]),
+                          np.concatenate([j.carry.history for j in feeding]))
+            try:
+                logits, carry = self.model.step(np.concatenate(ids), carry)
+            except Exception as exc:  # the model failed: every job in this pass sees it
+                for job in feeding:
+                    job.error = exc
+                finished.extend(feeding)
+            else:
+                start = 0
+                for job in feeding:
+                    rows = slice(start, start + job.rows)
+                    start += job.rows
+                    job.take(self.model, logits[rows], Carry(carry.state[rows], carry.history[rows]))
+        if finished:
+            with self._cond:
+                for job in finished:
+                    job.done = True
+                    self._active.remove(job)
+                self._cond.notify_all()

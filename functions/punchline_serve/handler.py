@@ -9,7 +9,7 @@ import traceback
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import generate, loader, params, settings as settings_module
+from . import loader, params, settings as settings_module
 from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError
 
 GENERATE_METHODS = ("GET", "POST")
@@ -68,11 +68,11 @@ def _generate(request, settings, record: dict):
     loaded, cold = loader.get_model(settings)
     seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
     start = time.perf_counter()
-    lines = generate.punchlines(loaded.model, parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+    lines = loaded.generator.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
     generate_ms = (time.perf_counter() - start) * 1000
-    load_ms = loaded.load_ms if cold else 0.0
-    record.update(cold_start=cold, load_ms=round(load_ms, 1), generate_ms=round(generate_ms, 1),
-                  bytes_fetched=loaded.bytes_fetched if cold else 0, n=parsed.n)
+    load_ms, fetch_ms = (loaded.load_ms, loaded.fetch_ms) if cold else (0.0, 0.0)
+    record.update(cold_start=cold, load_ms=round(load_ms, 1), fetch_ms=round(fetch_ms, 1),
+                  generate_ms=round(generate_ms, 1), bytes_fetched=loaded.bytes_fetched if cold else 0, n=parsed.n)
     if parsed.text:
         return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     manifest = loaded.model.manifest
@@ -84,7 +84,7 @@ def _generate(request, settings, record: dict):
         "max_chars": parsed.max_chars,
         "model": {"name": manifest.name, "version": manifest.version},
         "cold_start": cold,
-        "timings_ms": {"load": round(load_ms, 1), "generate": round(generate_ms, 1)},
+        "timings_ms": {"load": round(load_ms, 1), "fetch": round(fetch_ms, 1), "generate": round(generate_ms, 1)},
     }, 200, {}
 
 

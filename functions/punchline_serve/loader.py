@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from . import bundle
 from .errors import ModelUnavailable
+from .generate import Generator
 from .model import CharModel
 from .settings import Settings
 
@@ -13,6 +14,7 @@ from .settings import Settings
 @dataclass(frozen=True)
 class Loaded:
     model: CharModel
+    generator: Generator
     uri: str
     fetch_ms: float
     load_ms: float  # fetch + verify + interpreter set-up
@@ -43,7 +45,7 @@ def get_model(settings: Settings) -> tuple[Loaded, bool]:
         except ModelUnavailable as exc:
             _state, _last_error = "failed", str(exc)
             raise  # nothing is kept: the next request tries again
-        _loaded = Loaded(model, settings.model_uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000,
+        _loaded = Loaded(model, Generator(model), settings.model_uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000,
                          fetched.bytes_fetched)
         _state, _last_error = "ready", None
         return _loaded, True

@@ -1,6 +1,12 @@
-"""The character model, run one step at a time by LiteRT (no TensorFlow in the serving path)."""
+"""The character model, run one step at a time by LiteRT (no TensorFlow in the serving path).
+
+The exported `step` signature takes the current character ids, optionally the hashed ids of the character
+n-grams ending there, and the recurrent state; it returns next-character logits and the new state.
+Concurrent requests share each pass through generate.Generator.
+"""
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
@@ -9,24 +15,61 @@ from .bundle import Manifest
 from .errors import BundleError
 
 SIGNATURE = "step"
+_FNV_OFFSET, _FNV_PRIME, _MASK = 0x811C9DC5, 0x01000193, 0xFFFFFFFF
+
+
+def ngram_ids(history: np.ndarray, ids: np.ndarray, orders: tuple[int, ...], buckets: int) -> np.ndarray:
+    """Hash the n-grams (one per order) ending at each of `ids`, given the previous characters.
+
+    history is [batch, max(orders) - 1] character ids, oldest first; returns [batch, len(orders)] int32.
+    Training and serving both call this, so the buckets always agree.
+    """
+    window = np.concatenate([history, ids.reshape(-1, 1)], axis=1).astype(np.uint64)
+    width = window.shape[1]
+    columns = []
+    for order in orders:
+        h = np.full(len(window), _FNV_OFFSET + order, dtype=np.uint64)
+        for j in range(width - order, width):
+            h = ((h ^ window[:, j]) * np.uint64(_FNV_PRIME)) & np.uint64(_MASK)
+        columns.append(h % np.uint64(buckets))
+    return np.stack(columns, axis=1).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class Carry:
+    """What one generation carries from step to step: the recurrent state and recent characters."""
+
+    state: np.ndarray  # [batch, state_size] float32
+    history: np.ndarray  # [batch, context] int32, oldest first
+
+    def repeat(self, n: int) -> "Carry":
+        return Carry(np.repeat(self.state, n, axis=0), np.repeat(self.history, n, axis=0))
 
 
 class CharModel:
-    """Wraps the exported `step(ids, state) -> (logits, state)` signature."""
+    """Wraps the exported step signature of a bundle's LiteRT model."""
 
     def __init__(self, manifest: Manifest, model_bytes: bytes, threads: int):
         self.manifest = manifest
         self.vocabulary = manifest.vocabulary
         self.index = {ch: i for i, ch in enumerate(self.vocabulary)}
         self.newline = self.index["\n"]
+        arch = manifest.architecture
         try:
-            self.state_size = int(manifest.architecture["state_size"])
+            self.state_size = int(arch["state_size"])
+            self.ngram_orders = tuple(int(o) for o in arch.get("ngram_orders", ()))
+            self.ngram_buckets = int(arch.get("ngram_buckets", 0))
             interpreter = Interpreter(model_content=model_bytes, num_threads=threads)
-            self._runner = interpreter.get_signature_runner(SIGNATURE)
+            runner = interpreter.get_signature_runner(SIGNATURE)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise BundleError(f"model {manifest.name} {manifest.version} cannot be loaded: {exc}") from exc
-        self._interpreter = interpreter
-        self._lock = threading.Lock()  # one interpreter, one pass at a time
+        if self.ngram_orders and (self.ngram_buckets < 1 or min(self.ngram_orders) < 1):
+            raise BundleError(f"model {manifest.name}: ngram_orders needs ngram_buckets >= 1")
+        self.context = max(self.ngram_orders, default=1) - 1
+        self._interpreter = interpreter  # keeps the runner's interpreter alive
+        self._lock = threading.Lock()  # an interpreter runs one pass at a time
+        self._runner = runner
+        self.passes = 0  # model passes run so far (tests and logs read it)
 
     def encode(self, text: str) -> list[int]:
         """Character ids for text; characters the model never saw are dropped (case folded first)."""
@@ -39,11 +82,32 @@ class CharModel:
                 ids.append(i)
         return ids
 
-    def initial_state(self, batch: int) -> np.ndarray:
-        return np.zeros((batch, self.state_size), dtype=np.float32)
+    def start(self, batch: int) -> Carry:
+        """The carry at the start of a line: zero state, a history of line breaks."""
+        return Carry(np.zeros((batch, self.state_size), dtype=np.float32),
+                     np.full((batch, self.context), self.newline, dtype=np.int32))
 
-    def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One model pass for a batch: next-character logits and the new recurrent state."""
+    def step(self, ids: np.ndarray, carry: Carry) -> tuple[np.ndarray, Carry]:
+        """One model pass for a batch of rows: next-character logits and the new carry."""
+        ids = ids.astype(np.int32)
+        rows = len(ids)
+        padded = _padded_size(rows)
+        inputs = {"ids": _pad(ids, padded), "state": _pad(carry.state, padded)}
+        if self.ngram_orders:
+            inputs["ngrams"] = _pad(ngram_ids(carry.history, ids, self.ngram_orders, self.ngram_buckets), padded)
         with self._lock:
-            out = self._runner(ids=ids.astype(np.int32), state=state)
-        return out["logits"], out["state"]
+            out = self._runner(**inputs)
+            self.passes += 1
+        history = np.concatenate([carry.history, ids.reshape(-1, 1)], axis=1)[:, 1:] if self.context else carry.history
+        return out["logits"][:rows], Carry(out["state"][:rows], history)
+
+
+def _padded_size(rows: int) -> int:
+    """Batch sizes are rounded up to a power of two: changing the input shape costs a re-allocation."""
+    return 1 << max(0, rows - 1).bit_length()
+
+
+def _pad(array: np.ndarray, rows: int) -> np.ndarray:
+    if len(array) == rows:
+        return array
+    return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], dtype=array.dtype)])

@@ -67,12 +67,44 @@ def read(location: Location, name: str, timeout_s: float) -> bytes:
     from google.api_core import exceptions
     from google.cloud.storage.retry import DEFAULT_RETRY
 
-    blob = client().bucket(location.bucket).blob(location.object_name(name))
     try:
-        return blob.download_as_bytes(timeout=timeout_s, retry=DEFAULT_RETRY.with_timeout(timeout_s))
+        blob = client().bucket(location.bucket).get_blob(
+            location.object_name(name), timeout=timeout_s, retry=DEFAULT_RETRY.with_timeout(timeout_s))
+        if blob is None:
+            raise ModelUnavailable(f"{where} not found (bucket {location.bucket!r}, object "
+                                   f"{location.object_name(name)!r})")
+        return _download(blob, timeout_s)
+    except ModelUnavailable:
+        raise
     except exceptions.NotFound as exc:
-        raise ModelUnavailable(f"{where} not found (bucket {location.bucket!r}, object {blob.name!r})") from exc
+        raise ModelUnavailable(f"{where} not found (bucket {location.bucket!r}) or was replaced while loading") from exc
     except exceptions.Forbidden as exc:
         raise ModelUnavailable(f"access denied to {where}: check the function's service account") from exc
-    except Exception as exc:  # connection errors, retry deadlines, checksum errors: many types
+    except Exception as exc:  # connection errors, retry deadlines, short reads: many types
         raise ModelUnavailable(f"cannot fetch {where}: {type(exc).__name__}: {exc}"[:500]) from exc
+
+
+def _download(blob, timeout_s: float) -> bytes:
+    """The object's bytes, pinned to the generation just looked up, read in one go.
+
+    blob.download_as_bytes() walks the body in 8 KiB chunks and measures 0.7 s for 150 MB here; one read
+    of the same response through the client's own authorized session takes 0.13 s. The caller verifies
+    the SHA-256 from the manifest on the bytes in hand.
+    """
+    from google.api_core import exceptions
+
+    session = client()._http  # the client's authorized session: same credentials, same endpoint
+    url = blob.media_link
+    if "generation=" not in url:  # GCS's mediaLink carries it; emulators may not
+        url += f"{'&' if '?' in url else '?'}generation={blob.generation}"
+    response = session.get(url, stream=True, timeout=timeout_s)
+    try:
+        if response.status_code == 404:
+            raise exceptions.NotFound(f"{blob.name} generation {blob.generation}")
+        response.raise_for_status()
+        data = response.raw.read(decode_content=True)
+    finally:
+        response.close()
+    if len(data) != blob.size:
+        raise OSError(f"short read: {len(data)} of {blob.size} bytes")
+    return data

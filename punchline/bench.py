@@ -1,0 +1,348 @@
+"""`punchline bench`: cold start, warm latency, throughput and memory of the real function, against the
+original recipe, on this machine, with a model of the ~150 MB production configuration."""
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from punchline import corpus, modelling, processes, train, upload
+
+REPO = processes.REPO
+BASELINE_SOURCE = REPO / "bench" / "baseline_function" / "main.py"
+# ~150 MB of float32 weights, most of them in the hashed n-gram table, which a step only gathers from.
+PRODUCTION = {"embedding": 64, "units": 512, "layers": 2, "ngram_buckets": 2**19, "ngram_orders": (2, 3, 4)}
+SETUP = "they said I could never make it"
+MAX_CHARS = 80
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def _say(message: str, log) -> None:
+    if log:
+        log(message)
+
+
+def production_architecture(corpus_path: Path) -> tuple[modelling.Architecture, list[str]]:
+    vocab = train.vocabulary(corpus.load(corpus_path))
+    return modelling.Architecture(vocab_size=len(vocab), **PRODUCTION), vocab
+
+
+def build_models(work: Path, corpus_path: Path, quantization: str, log=None):
+    """Ours (a bundle, exported as `punchline train` exports) and the baseline's Keras file, cached by config.
+
+    Returns (our bundle folder, the baseline's folder, the architecture).
+    """
+    arch, vocab = production_architecture(corpus_path)
+    key = hashlib.sha256(json.dumps([arch.to_manifest(), vocab, quantization,
+                                     (REPO / "punchline" / "modelling.py").read_text()]).encode()).hexdigest()[:12]
+    folder = work / f"model-{key}"
+    ours, baseline = folder / "ours", folder / "baseline"
+    if (ours / "manifest.json").is_file() and (baseline / "baseline.json").is_file():
+        _say(f"reusing the production-size models in {folder}", log)
+        return ours, baseline, arch
+    _say(f"building a production-size model ({arch.weight_bytes() / 1e6:.0f} MB of float32 weights, random)", log)
+    import keras
+
+    model = modelling.build(arch, zeros=True)  # zeros: Keras' default initializers take seconds at this size
+    rng = np.random.default_rng(0)
+    weights = [(rng.standard_normal(w.shape, dtype=np.float32) * 0.05) for w in model.get_weights()]
+    weights[-1][vocab.index("\n")] = -20.0  # no line break: every timed punchline runs to its full length
+    model.set_weights(weights)
+    train.write_bundle(ours, model, arch, vocab, name="bench-production", quantization=quantization,
+                       training={"random_weights": True})
+    baseline.mkdir(parents=True, exist_ok=True)
+    keras.saving.save_model(model, baseline / "model.keras")
+    (baseline / "baseline.json").write_text(json.dumps({"architecture": dataclasses.asdict(arch),
+                                                        "vocabulary": vocab}))
+    return ours, baseline, arch
+
+
+def upload_baseline(baseline: Path, uri: str) -> None:
+    from punchline_serve import storage
+
+    location = storage.parse_uri(uri)
+    bucket = storage.client().bucket(location.bucket)
+    if not bucket.exists():
+        storage.client().create_bucket(location.bucket)
+    for name in ("model.keras", "baseline.json"):
+        bucket.blob(location.object_name(name)).upload_from_filename(str(baseline / name), timeout=300)
+
+
+def _get(url: str, timeout: float = 300) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def _query(n: int, seed: int) -> str:
+    return urllib.parse.urlencode({"prompt": SETUP, "n": n, "max_chars": MAX_CHARS, "seed": seed})
+
+
+def cold_start(env: dict, source: Path, warm: int = 0, timeout_s: float = 300) -> dict:
+    """Fresh process start -> first punchline fully received; with the function's own breakdown.
+
+    With warm > 0, that many warm n=1 requests follow on the same process (their latencies in ms).
+    """
+    port = processes.free_port()
+    start = time.perf_counter()
+    service = processes.spawn_function(env, port, source=source)
+    try:
+        while True:
+            if service.proc.poll() is not None:
+                raise BenchError(f"{source} exited with {service.proc.returncode} during a cold start")
+            try:
+                body = _get(f"{service.url}/?{_query(1, 1)}", timeout=timeout_s)
+                break
+            except urllib.error.HTTPError as err:
+                raise BenchError(f"{source} answered {err.code}: {err.read()[:300]!r}") from None
+            except (ConnectionError, urllib.error.URLError):
+                if time.perf_counter() - start > timeout_s:
+                    raise BenchError(f"{source} did not answer within {timeout_s} s") from None
+                time.sleep(0.005)
+        total = time.perf_counter() - start
+        if not body.get("cold_start"):
+            raise BenchError(f"{source}: the first request did not report a cold start")
+        timings = body["timings_ms"]
+        return {"total_s": total, "fetch_s": timings["fetch"] / 1000,
+                "load_s": (timings["load"] - timings["fetch"]) / 1000, "generate_s": timings["generate"] / 1000,
+                "start_and_imports_s": total - (timings["load"] + timings["generate"]) / 1000,
+                "chars": len(body["punchlines"][0]),
+                "warm_ms": warm_latencies(service.url, 1, warm) if warm else [],
+                "peak_rss_mib": processes.peak_rss_mib(service)}
+    finally:
+        service.stop()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def warm_latencies(url: str, n: int, count: int) -> list[float]:
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        body = _get(f"{url}/?{_query(n, 100 + i)}")
+        times.append((time.perf_counter() - start) * 1000)
+        if body.get("cold_start"):
+            raise BenchError("a warm request reported a cold start")
+    return times
+
+
+def throughput(url: str, concurrency: int, per_worker: int) -> float:
+    """Requests per second for n=1 punchlines with `concurrency` clients in parallel."""
+    errors: list[Exception] = []
+
+    def client(worker: int):
+        for i in range(per_worker):
+            try:
+                _get(f"{url}/?{_query(1, 1000 * worker + i)}")
+            except Exception as exc:  # counted, then reported
+                errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise BenchError(f"{len(errors)} requests failed at concurrency {concurrency}: {errors[0]}")
+    return concurrency * per_worker / elapsed
+
+
+def deployed_dependencies_mib() -> float:
+    """Installed size of functions/requirements.txt and everything it pulls in, as installed here."""
+    todo = [re.split(r"[=<>!~\[; ]", line.strip())[0] for line in
+            (REPO / "functions" / "requirements.txt").read_text().splitlines() if line.strip() and line[0] != "#"]
+    seen, total = set(), 0
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or []:
+            try:
+                total += file.locate().stat().st_size
+            except OSError:
+                pass
+        for requirement in dist.requires or []:
+            if "extra ==" not in requirement:
+                todo.append(re.split(r"[=<>!~\[; (]", requirement.strip())[0])
+    return total / 2**20
+
+
+def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=None) -> dict:
+    """Run every measurement; return the report (also what --json prints)."""
+    runs = 2 if quick else 5
+    ours_dir, baseline_dir, arch = build_models(work, corpus_path, quantization, log)
+    emulator = processes.start_emulator()
+    saved_env = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = emulator.url
+    try:
+        upload.upload(ours_dir, "gs://punchline-bench/ours", create_bucket=True)
+        upload_baseline(baseline_dir, "gs://punchline-bench/baseline")
+        ours_env = {"MODEL_URI": "gs://punchline-bench/ours", "STORAGE_EMULATOR_HOST": emulator.url}
+        base_env = {"MODEL_URI": "gs://punchline-bench/baseline", "STORAGE_EMULATOR_HOST": emulator.url}
+        ours_cold, base_cold = [], []
+        for i in range(runs):
+            ours_cold.append(cold_start(ours_env, processes.FUNCTION_SOURCE))
+            _say(f"cold start {i + 1}/{runs}, ours: {ours_cold[-1]['total_s']:.2f} s", log)
+            base_cold.append(cold_start(base_env, BASELINE_SOURCE, warm=2 if i == runs - 1 else 0))
+            _say(f"cold start {i + 1}/{runs}, baseline (the original recipe): {base_cold[-1]['total_s']:.2f} s", log)
+        _say("warm latency, throughput and memory: ours", log)
+        service = processes.start_function(ours_env)
+        try:
+            _get(f"{service.url}/?{_query(1, 0)}")  # pay the cold start first
+            n1 = warm_latencies(service.url, 1, 15 if quick else 40)
+            n8 = warm_latencies(service.url, 8, 8 if quick else 20)
+            rps_c1 = throughput(service.url, 1, 15 if quick else 40)
+            rps_c8 = throughput(service.url, 8, 4 if quick else 10)
+            peak_rss = processes.peak_rss_mib(service)
+        finally:
+            service.stop()
+    finally:
+        emulator.stop()
+        if saved_env is None:
+            os.environ.pop("STORAGE_EMULATOR_HOST", None)
+        else:
+            os.environ["STORAGE_EMULATOR_HOST"] = saved_env
+
+    def median(rows, key):
+        return statistics.median(r[key] for r in rows)
+
+    manifest = json.loads((ours_dir / "manifest.json").read_text())
+    report = {
+        "machine": f"{os.cpu_count()}-core {platform.machine()} {_cpu_name()}, {_memory_gib():.0f} GiB",
+        "quick": quick,
+        "runs": runs,
+        "model_bytes": manifest["files"]["model.tflite"]["size"],
+        "model_float32_weight_bytes": arch.weight_bytes(),
+        "quantization": quantization,
+        "architecture": manifest["architecture"],
+        "cold_start_s": median(ours_cold, "total_s"),
+        "cold_start_breakdown_s": {k: median(ours_cold, k) for k in
+                                   ("start_and_imports_s", "fetch_s", "load_s", "generate_s")},
+        "baseline_cold_start_s": median(base_cold, "total_s"),
+        "baseline_cold_start_breakdown_s": {k: median(base_cold, k) for k in
+                                            ("start_and_imports_s", "fetch_s", "load_s", "generate_s")},
+        "warm_p50_ms_n1": _percentile(n1, 50),
+        "warm_p95_ms_n1": _percentile(n1, 95),
+        "warm_p50_ms_n8": _percentile(n8, 50),
+        "warm_p95_ms_n8": _percentile(n8, 95),
+        "baseline_warm_p50_ms_n1": _percentile(base_cold[-1]["warm_ms"], 50),
+        "rps_c1": rps_c1,
+        "rps_c8": rps_c8,
+        "peak_rss_mib": peak_rss,
+        "baseline_peak_rss_mib": max(r["peak_rss_mib"] for r in base_cold),
+        "deployed_dependencies_mib": deployed_dependencies_mib(),
+        "punchline_chars": MAX_CHARS,
+        "setup_line": SETUP,
+        "rhyme_step": False,
+    }
+    report["speedup_cold"] = report["baseline_cold_start_s"] / report["cold_start_s"]
+    report["throughput_ratio_c8_c1"] = report["rps_c8"] / report["rps_c1"]
+    report["fits_memory_tier_mib"] = next(t for t in (256, 512, 1024, 2048, 4096, 8192) if peak_rss <= t * 0.9)
+    return report
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
+
+
+def _memory_gib() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
+TARGETS = [  # (key, comparison, limit, label)
+    ("cold_start_s", "<=", 1.5, "cold start median ≤ 1.5 s"),
+    ("speedup_cold", ">=", 10, "cold start ≥ 10× faster than the baseline"),
+    ("warm_p50_ms_n1", "<=", 150, "warm p50, n=1 ≤ 150 ms"),
+    ("warm_p50_ms_n8", "<=", 400, "warm p50, n=8 ≤ 400 ms"),
+    ("peak_rss_mib", "<=", 512, "peak RSS ≤ 512 MiB"),
+    ("throughput_ratio_c8_c1", ">=", 3, "throughput c8 ≥ 3× c1"),
+]
+
+
+def targets(report: dict) -> list[tuple[str, float, bool]]:
+    return [(label, report[key], report[key] <= limit if op == "<=" else report[key] >= limit)
+            for key, op, limit, label in TARGETS]
+
+
+def table(report: dict) -> str:
+    """The report as a Markdown table (what the README shows)."""
+    b, bb = report["cold_start_breakdown_s"], report["baseline_cold_start_breakdown_s"]
+    rows = [
+        ("model file", f"{report['model_bytes'] / 1e6:.1f} MB ({report['quantization']})", "same weights, .keras"),
+        ("cold start, median of " + str(report["runs"]), f"{report['cold_start_s']:.2f} s",
+         f"{report['baseline_cold_start_s']:.2f} s"),
+        ("… process start + imports", f"{b['start_and_imports_s']:.2f} s", f"{bb['start_and_imports_s']:.2f} s"),
+        ("… fetch from the bucket", f"{b['fetch_s']:.2f} s", f"{bb['fetch_s']:.2f} s"),
+        ("… verify + load", f"{b['load_s']:.2f} s", f"{bb['load_s']:.2f} s"),
+        ("… first punchline", f"{b['generate_s']:.2f} s", f"{bb['generate_s']:.2f} s"),
+        ("warm p50 / p95, n=1", f"{report['warm_p50_ms_n1']:.0f} / {report['warm_p95_ms_n1']:.0f} ms",
+         f"{report['baseline_warm_p50_ms_n1']:.0f} ms (p50)"),
+        ("warm p50 / p95, n=8", f"{report['warm_p50_ms_n8']:.0f} / {report['warm_p95_ms_n8']:.0f} ms", ""),
+        ("requests/s at concurrency 1 / 8", f"{report['rps_c1']:.1f} / {report['rps_c8']:.1f}", ""),
+        ("peak RSS", f"{report['peak_rss_mib']:.0f} MiB", f"{report['baseline_peak_rss_mib']:.0f} MiB"),
+        ("deployed dependencies", f"{report['deployed_dependencies_mib']:.0f} MiB", ""),
+    ]
+    lines = ["| measure | ours | baseline (original recipe) |", "|---|---|---|"]
+    lines += [f"| {a} | {b_} | {c} |" for a, b_, c in rows]
+    lines.append("")
+    lines.append(f"Cold start speed-up: {report['speedup_cold']:.1f}×; throughput c8/c1: "
+                 f"{report['throughput_ratio_c8_c1']:.1f}×; fits Cloud Functions' {report['fits_memory_tier_mib']} MB tier.")
+    lines.append(f"Machine: {report['machine']}.")
+    return "\n".join(lines)
+
+
+def chart(report: dict, path: Path) -> None:
+    """Cold start and warm latency, ours against the baseline, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (cold, warm) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=100)
+    names = ["ours (LiteRT)", "baseline (Keras)"]
+    colors = ["#e0a800", "#777777"]
+    cold.bar(names, [report["cold_start_s"], report["baseline_cold_start_s"]], color=colors)
+    cold.set_title("Cold start: process start → first punchline")
+    cold.set_ylabel("seconds (median)")
+    warm.bar(names, [report["warm_p50_ms_n1"], report["baseline_warm_p50_ms_n1"]], color=colors)
+    warm.set_title(f"Warm: one {MAX_CHARS}-char punchline")
+    warm.set_ylabel("milliseconds (p50)")
+    for axis, values, fmt in ((cold, [report["cold_start_s"], report["baseline_cold_start_s"]], "{:.2f} s"),
+                              (warm, [report["warm_p50_ms_n1"], report["baseline_warm_p50_ms_n1"]], "{:.0f} ms")):
+        for x, value in enumerate(values):
+            axis.annotate(fmt.format(value), (x, value), ha="center", va="bottom")
+        axis.set_yscale("log")
+    fig.suptitle(f"{report['model_bytes'] / 1e6:.0f} MB model on {report['machine']}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
