@@ -1,0 +1,42 @@
+"""The benchmark's machinery on a tiny model (the figures themselves come from `punchline bench`)."""
+
+import dataclasses
+import json
+
+import keras
+
+from punchline import bench, processes, upload
+
+
+def test_cold_start_of_ours_and_the_baseline(trained, tiny_bundle, tmp_path, emulator_env):
+    model, arch, vocab = trained
+    upload.upload(tiny_bundle, "gs://bench-test/ours", create_bucket=True)
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    keras.saving.save_model(model, baseline / "model.keras")
+    (baseline / "baseline.json").write_text(json.dumps({"architecture": dataclasses.asdict(arch),
+                                                        "vocabulary": vocab}))
+    bench.upload_baseline(baseline, "gs://bench-test/baseline")
+    env = {"STORAGE_EMULATOR_HOST": emulator_env.url}
+    ours = bench.cold_start({**env, "MODEL_URI": "gs://bench-test/ours"}, processes.FUNCTION_SOURCE, warm=2)
+    old = bench.cold_start({**env, "MODEL_URI": "gs://bench-test/baseline"}, bench.BASELINE_SOURCE)
+    for result in (ours, old):
+        assert result["total_s"] > 0 and result["fetch_s"] > 0 and result["generate_s"] > 0
+        assert result["start_and_imports_s"] > 0 and result["peak_rss_mib"] > 0
+    assert len(ours["warm_ms"]) == 2
+
+
+def test_table_chart_and_targets_from_the_committed_report(tmp_path):
+    report = json.loads((processes.REPO / "reports" / "bench.json").read_text())
+    for key in ("cold_start_s", "baseline_cold_start_s", "warm_p50_ms_n1", "warm_p95_ms_n1", "warm_p50_ms_n8",
+                "peak_rss_mib", "rps_c1", "rps_c8", "model_bytes"):
+        assert isinstance(report[key], (int, float)), key
+    assert "| cold start, median of" in bench.table(report)
+    assert len(bench.targets(report)) == len(bench.TARGETS)
+    bench.chart(report, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_production_configuration_is_about_150_mb():
+    arch, _ = bench.production_architecture(processes.REPO / "corpus")
+    assert 140e6 <= arch.weight_bytes() <= 160e6
