@@ -122,7 +122,7 @@ def cold_start(env: dict, source: Path, warm: int = 0, timeout_s: float = 300) -
                 "start_and_imports_s": total - (timings["load"] + timings["generate"]) / 1000,
                 "chars": len(body["punchlines"][0]),
                 "warm_ms": warm_latencies(service.url, 1, warm) if warm else [],
-                "peak_rss_mib": processes.peak_rss_mib(service)}
+                "peak_rss_mib": processes.memory_mib(service)}
     finally:
         service.stop()
 
@@ -200,7 +200,9 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
     try:
         upload.upload(ours_dir, "gs://punchline-bench/ours", create_bucket=True)
         upload_baseline(baseline_dir, "gs://punchline-bench/baseline")
-        ours_env = {"MODEL_URI": "gs://punchline-bench/ours", "STORAGE_EMULATOR_HOST": emulator.url}
+        # the rate limit would cap the load this bench generates from one client: off here
+        ours_env = {"MODEL_URI": "gs://punchline-bench/ours", "STORAGE_EMULATOR_HOST": emulator.url,
+                    "RATE_LIMIT": "none"}
         base_env = {"MODEL_URI": "gs://punchline-bench/baseline", "STORAGE_EMULATOR_HOST": emulator.url}
         ours_cold, base_cold = [], []
         for i in range(runs):
@@ -216,7 +218,7 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
             n8 = warm_latencies(service.url, 8, 8 if quick else 20)
             rps_c1 = throughput(service.url, 1, 15 if quick else 40)
             rps_c8 = throughput(service.url, 8, 4 if quick else 10)
-            peak_rss = processes.peak_rss_mib(service)
+            peak_rss = processes.memory_mib(service)
         finally:
             service.stop()
     finally:

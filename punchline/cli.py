@@ -146,3 +146,31 @@ def bench(quick, as_json, quantize, corpus, out, work):
     for label, value, ok in bench_module.targets(report):
         click.echo(f"  {'PASS' if ok else 'MISS'}  {label}  ({value:.2f})")
     click.echo(f"\nwrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")
+
+
+@main.command()
+@click.option("--model", "bundle_dir", default="models/default", show_default=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Bundle the function serves.")
+@click.option("--requests", default=2000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def load(bundle_dir, requests, concurrency, as_json):
+    """Load-test the real function on 127.0.0.1: errors, latency percentiles, RSS before and after."""
+    import json as json_module
+
+    from punchline import load as load_module
+
+    report = load_module.run(bundle_dir, requests, concurrency, log=lambda m: click.echo(f"[load] {m}", err=True))
+    if as_json:
+        click.echo(json_module.dumps(report, sort_keys=True))
+    else:
+        click.echo(f"{report['ok']} ok, {report['errors']} errors in {report['seconds']:.1f} s "
+                   f"({report['rps']:.1f} requests/s at concurrency {concurrency})")
+        click.echo(f"latency ms: p50 {report['p50_ms']:.0f}, p95 {report['p95_ms']:.0f}, "
+                   f"p99 {report['p99_ms']:.0f}, max {report['max_ms']:.0f}")
+        click.echo(f"serving process RSS: {report['rss_before_mib']:.0f} MiB before, "
+                   f"{report['rss_after_mib']:.0f} MiB after")
+        for error in report["first_errors"]:
+            click.echo(f"  error: {error}")
+    if report["errors"]:
+        raise SystemExit(1)

@@ -127,23 +127,24 @@ def start_function(env: dict, port: int | None = None, log: Path | None = None, 
     return service
 
 
-def peak_rss_mib(service: Service) -> float:
-    """The largest peak RSS (VmHWM) among the service's processes: gunicorn's master and its workers."""
+def memory_mib(service: Service, field: str = "VmHWM") -> float:
+    """The largest of a /proc status field (VmHWM: peak RSS; VmRSS: RSS now) among the service's
+    processes: gunicorn's master and its workers."""
     pids = [service.proc.pid]
     try:
         children = Path(f"/proc/{service.proc.pid}/task/{service.proc.pid}/children").read_text().split()
         pids += [int(p) for p in children]
     except OSError:
         pass
-    peak = 0.0
+    largest = 0.0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) / 1024)
+                if line.startswith(f"{field}:"):
+                    largest = max(largest, int(line.split()[1]) / 1024)
         except OSError:
             continue
-    return peak
+    return largest
 
 
 def start_static_site(folder: Path, port: int | None = None, log: Path | None = None, timeout_s: float = 15) -> Service:

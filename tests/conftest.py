@@ -92,11 +92,13 @@ def bucket_uri(emulator_env, tiny_bundle) -> str:
 @pytest.fixture
 def fresh_instance():
     """Forget any loaded model, as a new Cloud Functions instance would."""
-    from punchline_serve import loader
+    from punchline_serve import loader, ratelimit
 
     loader.reset()
+    ratelimit.reset()
     yield
     loader.reset()
+    ratelimit.reset()
 
 
 @pytest.fixture

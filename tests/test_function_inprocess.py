@@ -170,3 +170,28 @@ def test_one_structured_log_line_per_request(make_client, tiny_bundle, capfd):
     ok = lines[0]
     assert ok["cold_start"] is True and ok["load_ms"] > 0 and ok["generate_ms"] > 0 and ok["bytes_fetched"] > 0
     assert lines[1]["severity"] == "WARNING" and "n must be" in lines[1]["error"]
+
+
+def test_rate_limit_per_client_with_retry_after(make_client, tiny_bundle):
+    client = make_client(MODEL_URI=str(tiny_bundle), RATE_LIMIT="3/minute")
+    alice = {"X-Forwarded-For": "203.0.113.7"}
+    assert [client.get("/?n=1", headers=alice).status_code for _ in range(3)] == [200, 200, 200]
+    limited = client.get("/?n=1", headers=alice)
+    assert limited.status_code == 429 and "3/minute" in limited.json["error"]
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert client.get("/?n=1", headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 200
+    assert client.get("/status", headers=alice).status_code == 200  # status is cheap and never limited
+    spoofed = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}  # the client can only prepend entries
+    assert client.get("/?n=1", headers=spoofed).status_code == 429
+
+
+def test_bad_rate_limit_setting_names_the_variable(make_client, tiny_bundle):
+    response = make_client(MODEL_URI=str(tiny_bundle), RATE_LIMIT="lots").get("/")
+    assert response.status_code == 500 and "RATE_LIMIT='lots'" in response.json["error"]
+
+
+def test_work_per_request_is_capped(make_client, tiny_bundle):
+    client = make_client(MODEL_URI=str(tiny_bundle), MAX_WORK_CHARS=300)
+    capped = client.get("/?n=4&max_chars=100")
+    assert capped.status_code == 400 and capped.json["field"] == "n" and "300" in capped.json["error"]
+    assert client.get("/?n=3&max_chars=100").status_code == 200

@@ -44,6 +44,16 @@ class OriginRefused(PunchlineError):
         super().__init__(f"origin {origin[:100]!r} is not allowed by ALLOWED_ORIGINS")
 
 
+class RateLimited(PunchlineError):
+    """One client asked for more than RATE_LIMIT allows on this instance."""
+
+    status = 429
+
+    def __init__(self, rate: str, retry_after_s: int):
+        super().__init__(f"too many requests: the limit is {rate} per client; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 class NotFound(PunchlineError):
     status = 404
 

@@ -9,10 +9,11 @@ import traceback
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import loader, params, settings as settings_module
-from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError
+from . import loader, params, ratelimit, settings as settings_module
+from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError, RateLimited
 
 GENERATE_METHODS = ("GET", "POST")
+LIMITED_PATHS = ("/", "/warmup")  # the paths that make the function work
 STATUS_METHODS = ("GET",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -124,6 +125,8 @@ def handle(request):
         elif request.method not in methods:
             raise MethodNotAllowed(request.method, methods + ("OPTIONS",))
         else:
+            if settings.rate_limit and path in LIMITED_PATHS:
+                ratelimit.check(request, settings.rate_limit)
             body, status, extra = view(request, settings, record)
         headers.update(extra)
     except PunchlineError as exc:
@@ -133,6 +136,8 @@ def handle(request):
             headers["Allow"] = ", ".join(exc.allowed)
         if isinstance(exc, ModelUnavailable):
             headers["Retry-After"] = str(settings.retry_after_s)
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after_s)
     except Exception as exc:  # a bug: say so, log the traceback, keep serving
         body, status = {"error": "internal error; this is a bug, please report it"}, 500
         record.update(severity="ERROR", error=f"{type(exc).__name__}: {exc}"[:500],

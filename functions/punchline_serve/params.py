@@ -90,7 +90,7 @@ def parse(values: dict, settings: Settings, accept_text: bool) -> GenerateParams
     if fmt not in (None, "json", "text"):
         raise BadRequest("format", "format must be 'json' or 'text'")
     seed = values.get("seed")
-    return GenerateParams(
+    parsed = GenerateParams(
         prompt=_prompt(values.get("prompt"), settings.max_prompt_chars),
         n=_int("n", values.get("n", 1), 1, settings.max_n),
         temperature=_float("temperature", values.get("temperature", DEFAULT_TEMPERATURE), *TEMPERATURE_RANGE),
@@ -99,3 +99,7 @@ def parse(values: dict, settings: Settings, accept_text: bool) -> GenerateParams
         seed=None if seed is None or seed == "" else _int("seed", seed, 0, SEED_MAX),
         text=fmt == "text" or (fmt is None and accept_text),
     )
+    if parsed.n * parsed.max_chars > settings.max_work_chars:
+        raise BadRequest("n", f"n × max_chars = {parsed.n} × {parsed.max_chars} = {parsed.n * parsed.max_chars} "
+                              f"is more than this function allows ({settings.max_work_chars})")
+    return parsed

@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 
+from . import ratelimit
 from .errors import ConfigError
 
 # name -> (default, meaning). The README's configuration table is checked against this.
@@ -19,6 +20,8 @@ DOCUMENTED = {
     "MAX_N": ("8", "Most punchlines one request may ask for."),
     "MAX_CHARS_LIMIT": ("200", "Upper bound of the max_chars parameter."),
     "DEFAULT_MAX_CHARS": ("80", "max_chars when the request gives none."),
+    "MAX_WORK_CHARS": ("1600", "Hard cap on n × max_chars for one request (400 above)."),
+    "RATE_LIMIT": ("60/minute", "Requests per client per instance, e.g. 60/minute; 'none' turns it off."),
     "INFERENCE_THREADS": ("2", "Threads LiteRT uses for one model pass."),
     "STORAGE_EMULATOR_HOST": (
         "",
@@ -38,6 +41,8 @@ class Settings:
     max_n: int
     max_chars_limit: int
     default_max_chars: int
+    max_work_chars: int
+    rate_limit: str | None
     inference_threads: int
 
 
@@ -65,6 +70,14 @@ def load(environ=None) -> Settings:
         raise ConfigError("ALLOWED_ORIGINS must list origins explicitly; '*' is not accepted")
     model_uri = _raw(environ, "MODEL_URI").strip()
     max_chars_limit = _number(environ, "MAX_CHARS_LIMIT", int, 1, 2000)
+    rate_limit = _raw(environ, "RATE_LIMIT").strip()
+    if rate_limit.lower() in ("", "none", "off"):
+        rate_limit = None
+    else:
+        try:
+            ratelimit.validate(rate_limit)
+        except ValueError:
+            raise ConfigError(f"RATE_LIMIT={rate_limit!r} is not a rate such as '60/minute' (or 'none')") from None
     return Settings(
         model_uri=model_uri,
         allowed_origins=origins,
@@ -75,5 +88,7 @@ def load(environ=None) -> Settings:
         max_n=_number(environ, "MAX_N", int, 1, 64),
         max_chars_limit=max_chars_limit,
         default_max_chars=_number(environ, "DEFAULT_MAX_CHARS", int, 1, max_chars_limit),
+        max_work_chars=_number(environ, "MAX_WORK_CHARS", int, 1, 1_000_000),
+        rate_limit=rate_limit,
         inference_threads=_number(environ, "INFERENCE_THREADS", int, 1, 64),
     )
