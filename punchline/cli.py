@@ -174,3 +174,145 @@ def load(bundle_dir, requests, concurrency, as_json):
             click.echo(f"  error: {error}")
     if report["errors"]:
         raise SystemExit(1)
+
+
+@main.group()
+def cost():
+    """What serving costs: estimate, budget inversion, and the bill implied by the function's logs."""
+
+
+def _tier_options(command):
+    deploy = _deploy_defaults()
+    for option in reversed([
+        click.option("--memory-mb", default=deploy["memory_mb"], show_default=True, type=click.IntRange(128, 32768),
+                     help="Memory tier (deploy.json)."),
+        click.option("--cpu", default=float(deploy["cpu"]), show_default=True, type=click.FloatRange(0.08, 8),
+                     help="vCPU (2nd gen)."),
+        click.option("--min-instances", default=deploy["min_instances"], show_default=True, type=click.IntRange(0, 1000)),
+        click.option("--region-tier", default=deploy["region_tier"], show_default=True, type=click.Choice(["1", "2"]),
+                     callback=lambda c, p, v: int(v)),
+        click.option("--provider", type=click.Choice(["gen1", "gen2", "lambda", "all"]), default="all",
+                     show_default=True),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _deploy_defaults() -> dict:
+    from punchline import cost as cost_module
+
+    return cost_module.deploy_settings()
+
+
+def _providers(provider: str) -> tuple[str, ...]:
+    from punchline import cost as cost_module
+
+    return cost_module.PROVIDERS if provider == "all" else (provider,)
+
+
+@cost.command()
+@click.option("--requests-per-day", default=1000.0, show_default=True, type=click.FloatRange(0, 1e9))
+@click.option("--cold-share", type=click.FloatRange(0, 1),
+              help="Share of cold requests [default: derived from --idle-minutes and the traffic].")
+@click.option("--idle-minutes", default=15.0, show_default=True, type=click.FloatRange(0, 1440),
+              help="How long an idle instance lives (the idle-gap model of the cold share).")
+@click.option("--cold-s", type=click.FloatRange(0, 3600), help="Cold request duration [default: reports/bench.json].")
+@click.option("--warm-s", type=click.FloatRange(0, 3600), help="Warm request duration [default: reports/bench.json].")
+@click.option("--response-kb", default=2.0, show_default=True, type=click.FloatRange(0, 1e6))
+@click.option("--bucket-gb", default=0.15, show_default=True, type=click.FloatRange(0, 1e6))
+@_tier_options
+def estimate(requests_per_day, cold_share, idle_minutes, cold_s, warm_s, response_kb, bucket_gb, memory_mb, cpu,
+             min_instances, region_tier, provider, as_json):
+    """Monthly cost for a traffic level, with and without the free tier, and which free limit binds first."""
+    import json as json_module
+
+    from punchline import cost as cost_module
+
+    measured = cost_module.bench_durations()
+    if (cold_s is None or warm_s is None) and measured is None:
+        raise click.UsageError("give --cold-s and --warm-s (no reports/bench.json to take them from)")
+    cold_s = cold_s if cold_s is not None else measured[0]
+    warm_s = warm_s if warm_s is not None else measured[1]
+    if cold_share is None:
+        cold_share = cost_module.cold_share_from_idle_gap(requests_per_day, idle_minutes)
+    traffic = cost_module.Traffic(requests_per_day, cold_share, cold_s, warm_s, response_kb, bucket_gb)
+    tier = cost_module.Tier(memory_mb, cpu, min_instances, region_tier)
+    try:
+        results = {p: cost_module.estimate(p, traffic, tier).to_dict() for p in _providers(provider)}
+    except cost_module.CostError as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json_module.dumps({"traffic": traffic.__dict__, "tier": tier.__dict__, "estimates": results},
+                                     sort_keys=True))
+        return
+    click.echo(f"{requests_per_day:,.0f} requests/day, {cold_share:.1%} cold ({cold_s:.2f} s), warm {warm_s:.3f} s, "
+               f"{memory_mb} MB, {cpu:g} vCPU, {min_instances} min instances, region tier {region_tier}")
+    click.echo(f"{'provider':<8} {'per month':>12} {'no free tier':>13} {'per 1,000 (list)':>17}  "
+               "free limit that binds first")
+    for name, e in results.items():
+        binding = (f"{e['binding_free_limit']} (at {e['binding_free_limit_requests_per_day']:,.0f} requests/day)"
+                   if e["binding_free_limit"] else "-")
+        click.echo(f"{name:<8} {'$' + format(e['monthly'], ',.2f'):>12} "
+                   f"{'$' + format(e['monthly_without_free_tier'], ',.2f'):>13} "
+                   f"{'$' + format(e['per_1000_requests_list'], '.5f'):>17}  {binding}")
+
+
+@cost.command()
+@click.option("--per-day", type=click.FloatRange(0, 1e9), help="Budget in USD per day.")
+@click.option("--per-month", type=click.FloatRange(0, 1e9), help="Budget in USD per month.")
+@click.option("--duration-s", required=True, type=click.FloatRange(0.001, 3600), help="Billed time per request.")
+@click.option("--gb-second-price", type=click.FloatRange(0, 1), help="Override the list price per GB-second.")
+@_tier_options
+def budget(per_day, per_month, duration_s, gb_second_price, memory_mb, cpu, min_instances, region_tier, provider,
+           as_json):
+    """How many requests a budget buys at a given duration and tier (the free tier ignored)."""
+    import json as json_module
+
+    from punchline import cost as cost_module
+
+    if (per_day is None) == (per_month is None):
+        raise click.UsageError("give exactly one of --per-day or --per-month")
+    amount = per_day if per_day is not None else per_month
+    try:
+        results = {p: cost_module.requests_for_budget(p, amount, duration_s, memory_mb, cpu, region_tier,
+                                                      gb_second_price=gb_second_price)
+                   for p in _providers(provider)}
+    except (cost_module.CostError, KeyError) as exc:
+        raise click.UsageError(f"cannot price that tier: {exc}") from None
+    period = "day" if per_day is not None else "month"
+    if as_json:
+        click.echo(json_module.dumps({"budget": amount, "per": period, "duration_s": duration_s,
+                                      "memory_mb": memory_mb, "requests": results}, sort_keys=True))
+        return
+    for name, count in results.items():
+        click.echo(f"{name:<8} ${amount:,.2f} a {period} buys {count:,} requests of {duration_s:g} s at {memory_mb} MB")
+
+
+@cost.command("from-logs")
+@click.argument("log_file", type=click.File("r", encoding="utf-8", errors="replace"))
+@_tier_options
+def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as_json):
+    """The bill implied by the function's JSON log lines (or a Cloud Logging export), beside the estimate."""
+    import json as json_module
+
+    from punchline import cost as cost_module
+
+    records = cost_module.parse_log_lines(log_file)
+    tier = cost_module.Tier(memory_mb, cpu, min_instances, region_tier)
+    try:
+        results = {p: cost_module.from_logs(records, p, tier) for p in _providers(provider)}
+    except cost_module.CostError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json_module.dumps(results, sort_keys=True))
+        return
+    first = next(iter(results.values()))
+    click.echo(f"{first['requests']:,} requests over {first['period_days']:.2f} days "
+               f"({first['requests_per_day']:,.1f}/day, {first['cold_share']:.1%} cold), {first['memory_mb']} MB")
+    click.echo(f"{'provider':<8} {'this period':>12} {'month, from logs':>17} {'month, estimate':>16}")
+    for name, r in results.items():
+        click.echo(f"{name:<8} {'$' + format(r['period_cost_without_free_tier'], ',.4f'):>12} "
+                   f"{'$' + format(r['monthly_from_logs']['monthly'], ',.2f'):>17} "
+                   f"{'$' + format(r['monthly_estimate']['monthly'], ',.2f'):>16}")
+    click.echo("(this period: before the free tier; month: after it)")

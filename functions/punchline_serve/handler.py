@@ -1,10 +1,12 @@
 """HTTP routing, CORS, error mapping and the per-request log line."""
 
 import json
+import math
 import secrets
 import sys
 import time
 import traceback
+from datetime import datetime, timezone
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -14,6 +16,7 @@ from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, 
 
 GENERATE_METHODS = ("GET", "POST")
 LIMITED_PATHS = ("/", "/warmup")  # the paths that make the function work
+BILLING_INCREMENT_MS = 100  # Cloud Functions bills request time in 100 ms steps
 STATUS_METHODS = ("GET",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -142,7 +145,11 @@ def handle(request):
         body, status = {"error": "internal error; this is a bug, please report it"}, 500
         record.update(severity="ERROR", error=f"{type(exc).__name__}: {exc}"[:500],
                       traceback=traceback.format_exc()[-4000:])
-    record.update(status=status, duration_ms=round((time.perf_counter() - start) * 1000, 1))
+    duration_ms = (time.perf_counter() - start) * 1000
+    record.update(status=status, duration_ms=round(duration_ms, 1),
+                  billed_ms=BILLING_INCREMENT_MS * max(1, math.ceil(duration_ms / BILLING_INCREMENT_MS)),
+                  memory_mb=settings.memory_mb if settings else None,
+                  time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
     _log(record)
     return body, status, headers
 

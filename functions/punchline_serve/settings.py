@@ -23,6 +23,7 @@ DOCUMENTED = {
     "MAX_WORK_CHARS": ("1600", "Hard cap on n × max_chars for one request (400 above)."),
     "RATE_LIMIT": ("60/minute", "Requests per client per instance, e.g. 60/minute; 'none' turns it off."),
     "INFERENCE_THREADS": ("2", "Threads LiteRT uses for one model pass."),
+    "MEMORY_MB": ("512", "Memory the function is deployed with; logged with each request for cost reports."),
     "STORAGE_EMULATOR_HOST": (
         "",
         "Set to a GCS emulator's URL (http://127.0.0.1:4443) to read the bucket from it; unset in production.",
@@ -44,6 +45,7 @@ class Settings:
     max_work_chars: int
     rate_limit: str | None
     inference_threads: int
+    memory_mb: int
 
 
 def _raw(environ, name: str) -> str:
@@ -91,4 +93,5 @@ def load(environ=None) -> Settings:
         max_work_chars=_number(environ, "MAX_WORK_CHARS", int, 1, 1_000_000),
         rate_limit=rate_limit,
         inference_threads=_number(environ, "INFERENCE_THREADS", int, 1, 64),
+        memory_mb=_number(environ, "MEMORY_MB", int, 128, 32768),
     )
