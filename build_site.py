@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import click
 import jinja2
 
+from punchline import cost as cost_model  # pure Python: importable with only Jinja2 and click installed
+
 ROOT = Path(__file__).resolve().parent
 TEMPLATES = ROOT / "site" / "templates"
 STATIC = ROOT / "site" / "static"
@@ -48,6 +50,53 @@ def bench_figures(path: Path) -> dict | None:
                 "machine": str(report.get("machine", "the benchmark machine"))}
     except (ValueError, KeyError, TypeError) as exc:
         raise BuildError(f"{path} is not a readable benchmark report: {exc}") from None
+
+
+SCENARIOS = (16, 1_000, 100_000)  # punchlines a day on the cost page
+
+
+def cost_page(bench: dict | None) -> dict:
+    """Everything the cost page shows, computed by the estimator from deploy.json and the benchmark."""
+    prices = cost_model.pricing()
+    deploy = cost_model.deploy_settings()
+    page = {"deploy": deploy, "prices": prices, "worst_case": cost_model.worst_case_monthly(deploy, prices),
+            "vm": prices["vm"], "idle_minutes": cost_model.DEFAULT_IDLE_MINUTES, "rows": [], "chart": None}
+    if bench is None:
+        return page
+    tier = cost_model.Tier(deploy["memory_mb"], deploy["cpu"], deploy["min_instances"], deploy["region_tier"])
+    gen1_tier = cost_model.Tier(min(t for t in cost_model.GEN1_MEMORY_TIERS if t >= deploy["memory_mb"]))
+    for per_day in SCENARIOS:
+        share = cost_model.cold_share_from_idle_gap(per_day, cost_model.DEFAULT_IDLE_MINUTES)
+        traffic = cost_model.Traffic(per_day, share, bench["cold_start_s"], bench["warm_p50_ms"] / 1000)
+        row = {"per_day": per_day, "cold_share": share}
+        for provider in cost_model.PROVIDERS:
+            e = cost_model.estimate(provider, traffic, gen1_tier if provider == "gen1" else tier, prices)
+            row[provider] = {"monthly": e.monthly, "list": e.monthly_without_free_tier,
+                             "per_1000": e.per_1000_requests_list, "binding": e.binding_free_limit}
+        page["rows"].append(row)
+    page["chart"] = _chart(page["rows"], prices["vm"]["monthly"])
+    return page
+
+
+def _chart(rows: list[dict], vm_monthly: float) -> dict:
+    """Bar geometry for an inline SVG: list-price monthly cost per scenario and provider, log scale."""
+    import math
+
+    low, high = 0.001, max(vm_monthly, *(r[p]["list"] for r in rows for p in cost_model.PROVIDERS)) * 2
+    width = 460
+
+    def x(value: float) -> float:
+        return round(width * (math.log10(max(value, low)) - math.log10(low)) / (math.log10(high) - math.log10(low)), 1)
+
+    bars, y = [], 0
+    for row in rows:
+        for provider in cost_model.PROVIDERS:
+            bars.append({"y": y, "width": max(1.0, x(row[provider]["list"])), "provider": provider,
+                         "label": f"{row['per_day']:,}/day {provider}", "value": row[provider]["list"]})
+            y += 18
+        y += 10
+    return {"bars": bars, "height": y + 20, "width": width, "vm_x": x(vm_monthly),
+            "ticks": [{"x": x(v), "label": f"${v:g}"} for v in (0.01, 1, 100) if low <= v <= high]}
 
 
 def fingerprint(out: Path) -> dict[str, str]:
@@ -97,7 +146,7 @@ def build(out: Path, function_url: str, production: bool, bench_json: Path) -> l
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     context = {"assets": assets, "config": config, "meta_csp": content_security_policy(origin, header=False),
-               "bench": config["bench"]}
+               "bench": config["bench"], "cost": cost_page(config["bench"])}
     for template in sorted(TEMPLATES.rglob("*.html")):
         name = template.relative_to(TEMPLATES).as_posix()
         if Path(name).name.startswith("_"):

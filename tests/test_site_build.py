@@ -96,9 +96,39 @@ def test_netlify_toml():
     assert any(r["status"] == 404 and r["to"] == "/404.html" for r in config["redirects"])
 
 
-@pytest.mark.parametrize("template", ["index.html", "404.html"])
+@pytest.mark.parametrize("template", ["index.html", "404.html", "cost.html"])
 def test_pages_have_a_language_a_viewport_and_one_h1(tmp_path, template):
     assert build(tmp_path / "s").returncode == 0
     html = (tmp_path / "s" / template).read_text()
     assert '<html lang="en">' in html and 'name="viewport"' in html
     assert html.count("<h1") == 1
+
+
+def test_cost_page_is_computed_from_the_estimator_and_the_benchmark(tmp_path):
+    from punchline import cost
+
+    report = tmp_path / "bench.json"
+    report.write_text(json.dumps({"cold_start_s": 2.0, "warm_p50_ms_n1": 100.0, "machine": "box"}))
+    assert build(tmp_path / "s", "--bench-json", str(report)).returncode == 0
+    page = (tmp_path / "s" / "cost.html").read_text()
+    deploy = cost.deploy_settings()
+    assert f'id="worst-case">${cost.worst_case_monthly(deploy):.2f}<' in page
+    traffic = cost.Traffic(100_000, cost.cold_share_from_idle_gap(100_000, cost.DEFAULT_IDLE_MINUTES), 2.0, 0.1)
+    gen2 = cost.estimate("gen2", traffic, cost.Tier(deploy["memory_mb"], deploy["cpu"], deploy["min_instances"],
+                                                    deploy["region_tier"]))
+    assert f"${gen2.monthly:.2f} <span" in page and "100,000" in page and "<svg" in page
+    assert build(tmp_path / "none", "--bench-json", str(tmp_path / "missing.json")).returncode == 0
+    assert "No benchmark report" in (tmp_path / "none" / "cost.html").read_text()
+
+
+def test_readme_deploy_command_matches_deploy_json():
+    from punchline import cost
+
+    deploy = cost.deploy_settings()
+    readme = (REPO / "README.md").read_text()
+    command = readme[readme.index("gcloud functions deploy"):].split("```", 1)[0]
+    assert f"--memory={deploy['memory_mb']}Mi" in command and f"--max-instances={deploy['max_instances']}" in command
+    assert f"--concurrency={deploy['concurrency']}" in command and f"--timeout={deploy['timeout_s']}s" in command
+    assert f"--cpu={deploy['cpu']}" in command and ("--gen2" in command) == (deploy["generation"] == 2)
+    assert f"--region=$REGION" in command and f"REGION={deploy['region']}" in readme
+    assert f"MEMORY_MB={deploy['memory_mb']}" in command
