@@ -41,3 +41,9 @@ def test_readme_shows_the_latest_benchmark_table():
     table = (processes.REPO / "reports" / "bench.md").read_text()
     shown = README.split("<!-- bench:start -->\n", 1)[1].split("<!-- bench:end -->", 1)[0]
     assert shown == table
+
+
+def test_readme_worst_case_figure_is_the_computed_one():
+    from punchline import cost
+
+    assert f"${cost.worst_case_monthly(cost.deploy_settings()):.2f}" in README
