@@ -111,6 +111,11 @@ class Generator:
             try:
                 while not job.done:
                     self._step()
+            except Exception as exc:  # a bug in the step itself: fail every job in flight, keep none
+                with self._cond:
+                    for active in self._active:
+                        active.error, active.done = exc, True
+                    self._active.clear()
             finally:
                 with self._cond:
                     self._driving = False

@@ -63,20 +63,27 @@ def _read_values(request, settings) -> dict:
 
 
 def _wants_text(request) -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/plain"])
-    return best == "text/plain" and request.accept_mimetypes["text/plain"] > request.accept_mimetypes["application/json"]
+    """Accept prefers text/plain over JSON (JSON wins ties, */* and a missing header)."""
+    return request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"
+
+
+def _load_model(settings, record: dict):
+    """The model (loading it if this instance has none yet), with what loading cost put on the log record."""
+    loaded, cold = loader.get_model(settings)
+    timings = {"load": round(loaded.load_ms, 1) if cold else 0.0, "fetch": round(loaded.fetch_ms, 1) if cold else 0.0}
+    record.update(cold_start=cold, load_ms=timings["load"], fetch_ms=timings["fetch"],
+                  bytes_fetched=loaded.bytes_fetched if cold else 0)
+    return loaded, cold, timings
 
 
 def _generate(request, settings, record: dict):
     parsed = params.parse(_read_values(request, settings), settings, _wants_text(request))
-    loaded, cold = loader.get_model(settings)
+    loaded, cold, timings = _load_model(settings, record)
     seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
     start = time.perf_counter()
     lines = loaded.generator.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
-    generate_ms = (time.perf_counter() - start) * 1000
-    load_ms, fetch_ms = (loaded.load_ms, loaded.fetch_ms) if cold else (0.0, 0.0)
-    record.update(cold_start=cold, load_ms=round(load_ms, 1), fetch_ms=round(fetch_ms, 1),
-                  generate_ms=round(generate_ms, 1), bytes_fetched=loaded.bytes_fetched if cold else 0, n=parsed.n)
+    timings["generate"] = round((time.perf_counter() - start) * 1000, 1)
+    record.update(generate_ms=timings["generate"], n=parsed.n)
     if parsed.text:
         return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     manifest = loaded.model.manifest
@@ -88,14 +95,12 @@ def _generate(request, settings, record: dict):
         "max_chars": parsed.max_chars,
         "model": {"name": manifest.name, "version": manifest.version},
         "cold_start": cold,
-        "timings_ms": {"load": round(load_ms, 1), "fetch": round(fetch_ms, 1), "generate": round(generate_ms, 1)},
+        "timings_ms": timings,
     }, 200, {}
 
 
 def _warmup(request, settings, record: dict):
-    loaded, cold = loader.get_model(settings)
-    record.update(cold_start=cold, load_ms=round(loaded.load_ms if cold else 0.0, 1),
-                  bytes_fetched=loaded.bytes_fetched if cold else 0)
+    _, cold, _ = _load_model(settings, record)
     return {**loader.status(), "cold_start": cold}, 200, {}
 
 
