@@ -63,6 +63,15 @@ class Service:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def ready(self, path: str, timeout_s: float) -> "Service":
+        """Wait until path answers; stop the service (whole group) if it never does."""
+        try:
+            wait_http(f"{self.url}{path}", timeout_s, self.proc)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
     def stop(self, timeout_s: float = 5) -> None:
         if self.proc.poll() is None:
             try:
@@ -96,13 +105,7 @@ def start_emulator(port: int | None = None, log: Path | None = None, timeout_s: 
     args = [str(emulator_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
             "-backend", "memory", "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"]
     proc = _spawn("emulator", args, dict(os.environ), log)
-    service = Service("emulator", proc, f"http://127.0.0.1:{port}", port, log)
-    try:
-        wait_http(f"{service.url}/storage/v1/b", timeout_s, proc)
-    except Exception:
-        service.stop()
-        raise
-    return service
+    return Service("emulator", proc, f"http://127.0.0.1:{port}", port, log).ready("/storage/v1/b", timeout_s)
 
 
 def spawn_function(env: dict, port: int | None = None, log: Path | None = None,
@@ -118,13 +121,7 @@ def spawn_function(env: dict, port: int | None = None, log: Path | None = None,
 
 def start_function(env: dict, port: int | None = None, log: Path | None = None, timeout_s: float = 60) -> Service:
     """The real function under functions-framework on 127.0.0.1, once it answers /status."""
-    service = spawn_function(env, port, log)
-    try:
-        wait_http(f"{service.url}/status", timeout_s, service.proc)
-    except Exception:
-        service.stop()
-        raise
-    return service
+    return spawn_function(env, port, log).ready("/status", timeout_s)
 
 
 def memory_mib(service: Service, field: str = "VmHWM") -> float:
@@ -152,13 +149,7 @@ def start_static_site(folder: Path, port: int | None = None, log: Path | None = 
     port = port or free_port()
     args = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)]
     proc = _spawn("site", args, dict(os.environ), log)
-    service = Service("site", proc, f"http://127.0.0.1:{port}", port, log)
-    try:
-        wait_http(f"{service.url}/", timeout_s, proc)
-    except Exception:
-        service.stop()
-        raise
-    return service
+    return Service("site", proc, f"http://127.0.0.1:{port}", port, log).ready("/", timeout_s)
 
 
 def build_site(out: Path, function_url: str, bench_json: Path | None = None) -> None:

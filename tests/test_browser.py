@@ -127,23 +127,24 @@ def test_setup_line_with_html_and_script_is_shown_literally(browser, stack):
     page.context.close()
 
 
+def tab_until(page, expression: str, wanted: str, presses: int = 10) -> None:
+    """Press Tab until the focused element matches, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(expression) == wanted:
+            return
+    raise AssertionError(f"{presses} Tabs never focused {wanted!r}")
+
+
 def test_keyboard_only(browser, stack):
     page = new_page(browser)
     page.goto(stack["site"].url + "/")
     page.wait_for_selector("#state[data-state=ready]", timeout=30_000)
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "prompt":
-            break
-    assert page.evaluate("document.activeElement.id") == "prompt"
+    tab_until(page, "document.activeElement.id", "prompt")
     page.keyboard.type("keyboard only")
     page.keyboard.press("Enter")
     page.wait_for_selector("#lines li", timeout=30_000)
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.textContent") == "Copy":
-            break
-    assert page.evaluate("document.activeElement.textContent") == "Copy"
+    tab_until(page, "document.activeElement.textContent", "Copy")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "focused control shows no focus ring"
     page.context.close()

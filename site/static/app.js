@@ -165,6 +165,16 @@
     return warming;
   }
 
+  function smallButton(label, ariaLabel, onClick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small";
+    button.textContent = label;
+    button.setAttribute("aria-label", ariaLabel);
+    button.addEventListener("click", () => onClick(button));
+    return button;
+  }
+
   function renderPunchlines(prompt, lines) {
     const setup = $("setup");
     const list = $("lines");
@@ -175,21 +185,9 @@
       const text = document.createElement("span");
       text.className = "line";
       text.textContent = line || "…";
-      const copy = document.createElement("button");
-      copy.type = "button";
-      copy.className = "small";
-      copy.textContent = "Copy";
-      copy.setAttribute("aria-label", "Copy this punchline");
-      copy.addEventListener("click", () => share(prompt, line, copy, false));
-      item.append(text, copy);
+      item.append(text, smallButton("Copy", "Copy this punchline", (b) => share(prompt, line, b, false)));
       if (navigator.share) {
-        const shareButton = document.createElement("button");
-        shareButton.type = "button";
-        shareButton.className = "small";
-        shareButton.textContent = "Share";
-        shareButton.setAttribute("aria-label", "Share this punchline");
-        shareButton.addEventListener("click", () => share(prompt, line, shareButton, true));
-        item.append(shareButton);
+        item.append(smallButton("Share", "Share this punchline", (b) => share(prompt, line, b, true)));
       }
       list.append(item);
     }
