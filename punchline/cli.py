@@ -316,3 +316,32 @@ def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as
                    f"{'$' + format(r['monthly_from_logs']['monthly'], ',.2f'):>17} "
                    f"{'$' + format(r['monthly_estimate']['monthly'], ',.2f'):>16}")
     click.echo("(this period: before the free tier; month: after it)")
+
+
+@main.command("eval")
+@click.option("--model", "model_dir", default="models/default", show_default=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Bundle to evaluate.")
+@click.option("--corpus", default="corpus", show_default=True, type=click.Path(exists=True, path_type=Path),
+              help="Training corpus, for the novelty check.")
+@click.option("--n", default=4, show_default=True, type=click.IntRange(1, 16), help="Punchlines per setup and seed.")
+@click.option("--temperature", default=0.8, show_default=True, type=click.FloatRange(0.1, 2.0))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(model_dir, corpus, n, temperature, as_json):
+    """Score punchlines on fixed setup lines and seeds: word validity, novelty, rhyme rate, cut words."""
+    import json as json_module
+
+    from punchline import evaluate as evaluate_module
+
+    report = evaluate_module.run(model_dir, corpus, n=n, temperature=temperature)
+    if as_json:
+        click.echo(json_module.dumps(report, sort_keys=True))
+        return
+    click.echo(f"{report['model']} ({report['quantization']}), {report['punchlines']} punchlines")
+    for key, (op, limit) in evaluate_module.TARGETS.items():
+        ok = report[key] >= limit if op == ">=" else report[key] <= limit
+        click.echo(f"  {key:<28} {report[key]:6.3f}   target {op} {limit:<5} {'PASS' if ok else 'MISS'}")
+    click.echo(f"  {'rhyme_rate_without_reranker':<28} {report['rhyme_rate_without_reranker']:6.3f}")
+    click.echo(f"  {'mean_length_chars':<28} {report['mean_length_chars']:6.1f}")
+    click.echo(f"  {'generate_ms_per_request':<28} {report['generate_ms_per_request']:6.1f}")
+    for example in report["examples"]:
+        click.echo(f"  {example['setup']!r} -> {example['punchline']!r}")

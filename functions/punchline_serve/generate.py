@@ -84,8 +84,9 @@ class Job:
     def rows(self) -> int:
         return len(self.carry.state)
 
-    def result(self) -> list[str]:
-        return [finish(chars, self.max_chars, ended) for chars, ended in zip(self.lines, self.ended)]
+    def result(self) -> list[tuple[str, bool]]:
+        """(punchline, whether it ended on its own rather than at max_chars) for each row."""
+        return [(finish(chars, self.max_chars, ended), ended) for chars, ended in zip(self.lines, self.ended)]
 
 
 class Generator:
@@ -99,6 +100,11 @@ class Generator:
 
     def punchlines(self, prompt: str, n: int, temperature: float, max_chars: int, seed: int) -> list[str]:
         """n punchlines answering `prompt`; the same inputs and seed give the same lines."""
+        return [line for line, _ in self.generate(prompt, n, temperature, max_chars, seed)]
+
+    def generate(self, prompt: str, n: int, temperature: float, max_chars: int,
+                 seed: int) -> list[tuple[str, bool]]:
+        """Like punchlines(), with whether each line ended on its own (else it was trimmed at max_chars)."""
         job = Job(self.model, prompt, n, temperature, max_chars, seed)
         with self._cond:
             self._active.append(job)
