@@ -49,8 +49,8 @@ def build_models(work: Path, corpus_path: Path, quantization: str, log=None):
     Returns (our bundle folder, the baseline's folder, the architecture).
     """
     arch, vocab = production_architecture(corpus_path)
-    key = hashlib.sha256(json.dumps([arch.to_manifest(), vocab, quantization,
-                                     (REPO / "punchline" / "modelling.py").read_text()]).encode()).hexdigest()[:12]
+    code = [(REPO / path).read_text() for path in ("punchline/modelling.py", "functions/punchline_serve/model.py")]
+    key = hashlib.sha256(json.dumps([arch.to_manifest(), vocab, quantization, code]).encode()).hexdigest()[:12]
     folder = work / f"model-{key}"
     ours, baseline = folder / "ours", folder / "baseline"
     if (ours / "manifest.json").is_file() and (baseline / "baseline.json").is_file():
