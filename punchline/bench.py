@@ -65,7 +65,7 @@ def build_models(work: Path, corpus_path: Path, quantization: str, log=None):
     weights[-1][vocab.index("\n")] = -20.0  # no line break: every timed punchline runs to its full length
     model.set_weights(weights)
     train.write_bundle(ours, model, arch, vocab, name="bench-production", quantization=quantization,
-                       training={"random_weights": True})
+                       training={"random_weights": True}, corpus_text=corpus.load(corpus_path))
     baseline.mkdir(parents=True, exist_ok=True)
     keras.saving.save_model(model, baseline / "model.keras")
     (baseline / "baseline.json").write_text(json.dumps({"architecture": dataclasses.asdict(arch),

@@ -69,7 +69,8 @@ def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_si
     manifest = train_module.write_bundle(
         out, model, arch, vocab, name=name, quantization=quantize,
         training={"corpus_chars": len(text), "epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "seed": seed, "final_loss": round(loss, 4)})
+                  "learning_rate": learning_rate, "seed": seed, "final_loss": round(loss, 4)},
+        corpus_text=text)
     click.echo(f"wrote {manifest} (final loss {loss:.3f})")
 
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from punchline import corpus as corpus_module
-from punchline_serve import bundle
+from punchline_serve import bundle, rhyme
 from punchline_serve.generate import Generator
 from punchline_serve.model import CharModel
 
@@ -67,42 +67,46 @@ def run(model_dir: Path, corpus_path: Path, n: int = 4, temperature: float = 0.8
     corpus_whole = {" ".join(words(line)) for line in corpus_lines}
     fetched = bundle.fetch(str(model_dir), timeout_s=60)
     generator = Generator(CharModel(fetched.manifest, fetched.data, threads))
-    rows, times = [], []
+    lexicon = rhyme.Lexicon(fetched.lexicon, "lexicon") if fetched.lexicon else None
+    served, plain, times = [], [], []
     for setup in SETUPS:
         for seed in SEEDS:
-            start = time.perf_counter()
-            lines = generator.generate(setup, n, temperature, max_chars, seed)
+            start = time.perf_counter()  # what the function serves
+            lines = rhyme.punchlines(generator, lexicon, setup, n, temperature, max_chars, seed)[0] if lexicon \
+                else generator.punchlines(setup, n, temperature, max_chars, seed)
             times.append((time.perf_counter() - start) * 1000)
-            rows += [(setup, line, ended) for line, ended in lines]
-    all_words = [w for _, line, _ in rows for w in words(line)]
-    novel = copied_mid = 0
-    rhyme_hits, rhyme_known = 0, 0
-    for setup, line, ended in rows:
+            served += [(setup, line, None) for line in lines]
+            plain += [(setup, line, ended) for line, ended in generator.generate(setup, n, temperature, max_chars,
+                                                                                  seed)]
+
+    def rhyme_rate(rows):
+        verdicts = [rhymes(words(setup)[-1], words(line)[-1]) for setup, line, _ in rows if words(line)]
+        known = [v for v in verdicts if v is not None]
+        return sum(known) / len(known) if known else 0.0
+
+    all_words = [w for _, line, _ in served for w in words(line)]
+    novel = cut = 0
+    for setup, line, _ in served:
         tokens = words(line)
         runs = {tuple(tokens[i:i + COPY_RUN]) for i in range(len(tokens) - COPY_RUN + 1)}
         novel += not (runs & corpus_runs) and " ".join(tokens) not in corpus_whole
-        if not ended and tokens and tokens[-1] not in vocabulary:
-            copied_mid += 1
-        verdict = rhymes(words(setup)[-1], tokens[-1]) if tokens else None
-        if verdict is not None:
-            rhyme_known += 1
-            rhyme_hits += verdict
-    total = len(rows)
-    rate = rhyme_hits / rhyme_known if rhyme_known else 0.0
+        cut += bool(tokens) and tokens[-1] not in vocabulary  # ends on a broken word, cut or not: strict
+    total = len(served)
     return {
         "model": f"{fetched.manifest.name} {fetched.manifest.version}",
         "quantization": fetched.manifest.architecture.get("quantization", "none"),
+        "rhyme_step": lexicon is not None,
         "punchlines": total,
         "word_validity": sum(w in vocabulary for w in all_words) / len(all_words) if all_words else 0.0,
         "novelty": novel / total,
-        "rhyme_rate": rate,
-        "rhyme_rate_without_reranker": rate,  # no rhyme step exists yet: the same generation
-        "cut_mid_word": copied_mid / total,
-        "mean_length_chars": statistics.mean(len(line) for _, line, _ in rows),
+        "rhyme_rate": rhyme_rate(served),
+        "rhyme_rate_without_reranker": rhyme_rate(plain),
+        "cut_mid_word": cut / total,
+        "mean_length_chars": statistics.mean(len(line) for _, line, _ in served),
         "generate_ms_per_request": statistics.median(times),
         "settings": {"n": n, "temperature": temperature, "max_chars": max_chars, "seeds": list(SEEDS),
                      "setups": len(SETUPS)},
-        "examples": [{"setup": setup, "punchline": line} for setup, line, _ in rows[: 3 * n: n]],
+        "examples": [{"setup": setup, "punchline": line} for setup, line, _ in served[: 3 * n: n]],
     }
 
 

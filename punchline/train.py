@@ -58,12 +58,17 @@ def fit(text: str, *, embedding: int, units: int, layers: int, epochs: int, seq_
     return model, arch, vocab, float(history.history["loss"][-1])
 
 
-def write_bundle(out: Path, model, arch, vocab, *, name: str, quantization: str, training: dict) -> Path:
-    """Export to LiteRT and write the bundle folder (manifest last)."""
+def write_bundle(out: Path, model, arch, vocab, *, name: str, quantization: str, training: dict,
+                 corpus_text: str | None = None) -> Path:
+    """Export to LiteRT and write the bundle folder (manifest last); with corpus_text, a rhyme lexicon too."""
     from punchline_serve import bundle
+
+    from punchline import lexicon
 
     tflite = modelling.export_tflite(model, arch, quantization)
     version = hashlib.sha256(tflite).hexdigest()[:12]
+    files = {"model.tflite": tflite}
+    if corpus_text is not None:
+        files[bundle.LEXICON] = lexicon.build(corpus_text)
     return bundle.write(out, name=name, version=version, architecture={**arch.to_manifest(), "quantization": quantization},
-                        vocabulary=vocab, files={"model.tflite": tflite}, serving_file="model.tflite",
-                        extra={"training": training})
+                        vocabulary=vocab, files=files, serving_file="model.tflite", extra={"training": training})

@@ -55,7 +55,8 @@ def tiny_bundle(trained, tmp_path_factory) -> Path:
 
     model, arch, vocab = trained
     out = tmp_path_factory.mktemp("bundle") / "tiny"
-    train.write_bundle(out, model, arch, vocab, name="tiny-test", quantization="none", training={})
+    train.write_bundle(out, model, arch, vocab, name="tiny-test", quantization="none", training={},
+                       corpus_text=TINY_CORPUS)
     return out
 
 

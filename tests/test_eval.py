@@ -41,5 +41,6 @@ def test_novelty_catches_a_copied_run(tmp_path, tiny_bundle, monkeypatch):
             return [("zero one two three four five six seven eight", True), ("all new words here", True)]
 
     monkeypatch.setattr(evaluate, "Generator", Copier)
+    monkeypatch.setattr(evaluate.rhyme, "punchlines", lambda g, lex, *args: ([l for l, _ in g.generate(*args)], False))
     report = evaluate.run(tiny_bundle, corpus, n=2)
     assert report["novelty"] == 0.5

@@ -195,3 +195,19 @@ def test_work_per_request_is_capped(make_client, tiny_bundle):
     capped = client.get("/?n=4&max_chars=100")
     assert capped.status_code == 400 and capped.json["field"] == "n" and "300" in capped.json["error"]
     assert client.get("/?n=3&max_chars=100").status_code == 200
+
+
+def test_a_setup_gets_punchlines_that_rhyme_with_it(make_client, tiny_bundle, capfd):
+    import pronouncing
+
+    client = make_client(MODEL_URI=str(tiny_bundle))
+    body = client.get("/?prompt=I%20keep%20on%20trying%20every%20day&n=3&seed=5").json
+    assert len(body["punchlines"]) == 3
+    for line in body["punchlines"]:
+        last = line.split()[-1].lower()
+        assert last != "day" and last in pronouncing.rhymes("day"), line
+        assert line.lower() != "i keep on trying every day"
+    fallback = client.get("/?prompt=nothing%20rhymes%20with%20xqzt&n=2").json
+    assert len(fallback["punchlines"]) == 2
+    logs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    assert [r["rhymed"] for r in logs if r["path"] == "/"] == [True, False]

@@ -10,6 +10,7 @@ from . import storage
 from .errors import BundleError
 
 MANIFEST = "manifest.json"
+LEXICON = "lexicon.json"
 FORMAT = "punchline-bundle"
 FORMAT_VERSION = 1
 MAX_MANIFEST_BYTES = 1_000_000
@@ -24,6 +25,7 @@ class Manifest:
     files: dict  # file name -> {"size": int, "sha256": str}
     serving_file: str
     raw: dict
+    lexicon_file: str | None = None  # words and rhymes for the rhyme step, when the bundle has them
 
 
 def sha256(data: bytes) -> str:
@@ -74,7 +76,9 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
         )
         _require("/" not in name and name not in ("", ".", "..", MANIFEST), where, f"file name {name!r} is not allowed")
     _require(raw["serving_file"] in files, where, f"serving_file {raw['serving_file']!r} is not listed in 'files'")
-    return Manifest(raw["name"], raw["version"], arch, vocab, files, raw["serving_file"], raw)
+    lexicon = raw.get("lexicon_file")
+    _require(lexicon is None or lexicon in files, where, f"lexicon_file {lexicon!r} is not listed in 'files'")
+    return Manifest(raw["name"], raw["version"], arch, vocab, files, raw["serving_file"], raw, lexicon)
 
 
 def verify(manifest: Manifest, name: str, data: bytes, where: str) -> None:
@@ -91,6 +95,7 @@ def verify(manifest: Manifest, name: str, data: bytes, where: str) -> None:
 class Fetched:
     manifest: Manifest
     data: bytes  # the verified serving file
+    lexicon: bytes | None
     bytes_fetched: int
     fetch_ms: float  # reading manifest and file; verification comes after
 
@@ -105,9 +110,13 @@ def fetch(uri: str, timeout_s: float) -> Fetched:
     manifest_bytes = storage.read(location, MANIFEST, timeout_s)
     manifest = parse_manifest(manifest_bytes, location.describe(MANIFEST))
     data = storage.read(location, manifest.serving_file, timeout_s)
+    lexicon = storage.read(location, manifest.lexicon_file, timeout_s) if manifest.lexicon_file else None
     fetch_ms = (time.perf_counter() - start) * 1000
     verify(manifest, manifest.serving_file, data, location.describe(manifest.serving_file))
-    return Fetched(manifest, data, len(manifest_bytes) + len(data), fetch_ms)
+    if lexicon is not None:
+        verify(manifest, manifest.lexicon_file, lexicon, location.describe(manifest.lexicon_file))
+    fetched = len(manifest_bytes) + len(data) + len(lexicon or b"")
+    return Fetched(manifest, data, lexicon, fetched, fetch_ms)
 
 
 def write(folder: Path, *, name: str, version: str, architecture: dict, vocabulary: list[str],
@@ -119,6 +128,7 @@ def write(folder: Path, *, name: str, version: str, architecture: dict, vocabula
         tmp.write_bytes(data)
         tmp.replace(folder / file_name)
     manifest = {
+        **({"lexicon_file": LEXICON} if LEXICON in files else {}),
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": name,

@@ -44,6 +44,7 @@ class Job:
         self.rng = np.random.default_rng(seed)
         self.carry: Carry = model.start(1)  # one row while priming; n rows once sampling starts
         self.primed = 0  # setup characters fed so far
+        self.setup_state: tuple[np.ndarray, Carry] | None = None  # (logits, carry) right after the setup
         self.logits: np.ndarray | None = None
         self.lines: list[list[str]] = [[] for _ in range(n)]
         self.ended = [False] * n
@@ -75,6 +76,7 @@ class Job:
         if self.primed < len(self.context):
             self.primed += 1
             if self.primed == len(self.context):  # primed: fan out to one row per punchline
+                self.setup_state = (logits, carry)
                 self.carry = carry.repeat(self.n)
                 logits = np.repeat(logits, self.n, axis=0)
                 logits[:, model.newline] = -np.inf  # a punchline is never empty
@@ -105,7 +107,10 @@ class Generator:
     def generate(self, prompt: str, n: int, temperature: float, max_chars: int,
                  seed: int) -> list[tuple[str, bool]]:
         """Like punchlines(), with whether each line ended on its own (else it was trimmed at max_chars)."""
-        job = Job(self.model, prompt, n, temperature, max_chars, seed)
+        return self.run(Job(self.model, prompt, n, temperature, max_chars, seed))
+
+    def run(self, job: Job) -> list[tuple[str, bool]]:
+        """Run one job alongside every other in flight; its setup_state is kept for the caller."""
         with self._cond:
             self._active.append(job)
             while not job.done:

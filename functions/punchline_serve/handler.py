@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import loader, params, ratelimit, settings as settings_module
+from . import loader, params, ratelimit, rhyme, settings as settings_module
 from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError, RateLimited
 
 GENERATE_METHODS = ("GET", "POST")
@@ -81,7 +81,12 @@ def _generate(request, settings, record: dict):
     loaded, cold, timings = _load_model(settings, record)
     seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
     start = time.perf_counter()
-    lines = loaded.generator.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+    if loaded.lexicon is not None:
+        lines, record["rhymed"] = rhyme.punchlines(loaded.generator, loaded.lexicon, parsed.prompt, parsed.n,
+                                                   parsed.temperature, parsed.max_chars, seed)
+    else:  # a bundle without a lexicon: plain sampling
+        lines, record["rhymed"] = loaded.generator.punchlines(parsed.prompt, parsed.n, parsed.temperature,
+                                                              parsed.max_chars, seed), False
     timings["generate"] = round((time.perf_counter() - start) * 1000, 1)
     record.update(generate_ms=timings["generate"], n=parsed.n)
     if parsed.text:

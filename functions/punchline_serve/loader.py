@@ -8,6 +8,7 @@ from . import bundle
 from .errors import ModelUnavailable
 from .generate import Generator
 from .model import CharModel
+from .rhyme import Lexicon
 from .settings import Settings
 
 
@@ -15,6 +16,7 @@ from .settings import Settings
 class Loaded:
     model: CharModel
     generator: Generator
+    lexicon: Lexicon | None
     uri: str
     fetch_ms: float
     load_ms: float  # fetch + verify + interpreter set-up
@@ -42,10 +44,11 @@ def get_model(settings: Settings) -> tuple[Loaded, bool]:
         try:
             fetched = bundle.fetch(settings.model_uri, settings.fetch_timeout_s)
             model = CharModel(fetched.manifest, fetched.data, settings.inference_threads)
+            lexicon = Lexicon(fetched.lexicon, fetched.manifest.lexicon_file) if fetched.lexicon else None
         except ModelUnavailable as exc:
             _state, _last_error = "failed", str(exc)
             raise  # nothing is kept: the next request tries again
-        _loaded = Loaded(model, Generator(model), settings.model_uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000,
+        _loaded = Loaded(model, Generator(model), lexicon, settings.model_uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000,
                          fetched.bytes_fetched)
         _state, _last_error = "ready", None
         return _loaded, True

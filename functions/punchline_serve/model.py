@@ -2,7 +2,9 @@
 
 The exported `step` signature takes the current character ids, optionally the hashed ids of the character
 n-grams ending there, and the recurrent state; it returns next-character logits and the new state.
-Concurrent requests share each pass through generate.Generator.
+Concurrent callers share passes twice over: generate.Generator advances every sampling request together
+(sharing the Python work around a pass too), and StepBatcher merges whatever step calls arrive at once
+(the generator's and the rhyme step's scoring passes) into one invoke.
 """
 
 import threading
@@ -46,6 +48,50 @@ class Carry:
         return Carry(np.repeat(self.state, n, axis=0), np.repeat(self.history, n, axis=0))
 
 
+class StepBatcher:
+    """Merge concurrent calls into one run: whoever finds it idle runs everything queued, then hands over."""
+
+    def __init__(self, run):
+        self._run = run
+        self._cond = threading.Condition()
+        self._queue: list[dict] = []
+        self._busy = False
+
+    def __call__(self, inputs: dict) -> dict:
+        job = {"inputs": inputs, "done": False, "result": None, "error": None}
+        with self._cond:
+            self._queue.append(job)
+            while self._busy and not job["done"]:
+                self._cond.wait()
+            if not job["done"]:
+                self._busy = True
+                batch, self._queue = self._queue, []
+        if not job["done"]:
+            self._run_batch(batch)
+        if job["error"] is not None:
+            raise job["error"]
+        return job["result"]
+
+    def _run_batch(self, batch: list[dict]) -> None:
+        try:
+            merged = {k: np.concatenate([j["inputs"][k] for j in batch]) for k in batch[0]["inputs"]}
+            out = self._run(merged)
+            start = 0
+            for job in batch:
+                rows = len(job["inputs"]["ids"])
+                job["result"] = {k: v[start:start + rows] for k, v in out.items()}
+                start += rows
+        except Exception as exc:  # every caller in the batch sees the failure
+            for job in batch:
+                job["error"] = exc
+        finally:
+            with self._cond:
+                for job in batch:
+                    job["done"] = True
+                self._busy = False
+                self._cond.notify_all()
+
+
 class CharModel:
     """Wraps the exported step signature of a bundle's LiteRT model."""
 
@@ -67,8 +113,8 @@ class CharModel:
             raise BundleError(f"model {manifest.name}: ngram_orders needs ngram_buckets >= 1")
         self.context = max(self.ngram_orders, default=1) - 1
         self._interpreter = interpreter  # keeps the runner's interpreter alive
-        self._lock = threading.Lock()  # an interpreter runs one pass at a time
         self._runner = runner
+        self._batcher = StepBatcher(self._invoke)  # also keeps the interpreter to one pass at a time
         self.passes = 0  # model passes run so far (tests and logs read it)
 
     def encode(self, text: str) -> list[int]:
@@ -90,16 +136,19 @@ class CharModel:
     def step(self, ids: np.ndarray, carry: Carry) -> tuple[np.ndarray, Carry]:
         """One model pass for a batch of rows: next-character logits and the new carry."""
         ids = ids.astype(np.int32)
-        rows = len(ids)
-        padded = _padded_size(rows)
-        inputs = {"ids": _pad(ids, padded), "state": _pad(carry.state, padded)}
+        inputs = {"ids": ids, "state": carry.state}
         if self.ngram_orders:
-            inputs["ngrams"] = _pad(ngram_ids(carry.history, ids, self.ngram_orders, self.ngram_buckets), padded)
-        with self._lock:
-            out = self._runner(**inputs)
-            self.passes += 1
+            inputs["ngrams"] = ngram_ids(carry.history, ids, self.ngram_orders, self.ngram_buckets)
+        out = self._batcher(inputs)
         history = np.concatenate([carry.history, ids.reshape(-1, 1)], axis=1)[:, 1:] if self.context else carry.history
-        return out["logits"][:rows], Carry(out["state"][:rows], history)
+        return out["logits"], Carry(out["state"], history)
+
+    def _invoke(self, inputs: dict) -> dict:
+        rows = len(inputs["ids"])
+        padded = _padded_size(rows)
+        out = self._runner(**{k: _pad(v, padded) for k, v in inputs.items()})
+        self.passes += 1
+        return {k: v[:rows] for k, v in out.items()}
 
 
 def _padded_size(rows: int) -> int:

@@ -1,0 +1,147 @@
+"""Rhyme-aware punchlines: sample candidate lines, keep the ones made of real words, then let the model
+choose, among the words it knows that rhyme with the setup's last word, the ending it finds likeliest.
+
+The lexicon ships in the bundle (lexicon.json, built by `punchline train` from the CMU Pronouncing
+Dictionary): every dictionary word grouped by rhyming part, and the words of the training corpus.
+"""
+
+import json
+import re
+
+import numpy as np
+
+from .errors import BundleError
+from .generate import Job
+from .model import CharModel
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+MAX_ENDINGS = 48  # rhyming words scored per punchline
+ENDING_ROWS = 32  # rows one scoring pass may hold: fewer endings each when a request asks for many lines
+CANDIDATE_ROWS = 24  # sampled rows per request at most (but at least two per line): bounds the work of large n
+CANDIDATES_PER_LINE = 6  # sampled lines per punchline asked for
+# words too slight to land a punchline on
+WEAK_ENDINGS = frozenset("a an and the of to in on at by for or but so as is it i me my you your we he she they "
+                         "them his her its our us be am are was were do did done has had have".split())
+
+
+class Lexicon:
+    def __init__(self, data: bytes, where: str):
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            parts, known = raw["rhyming_parts"], raw["known_words"]
+            self.part_of = {}
+            for part, words in parts.items():
+                for word in words:
+                    self.part_of.setdefault(word, part)
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BundleError(f"invalid lexicon {where}: {exc}") from exc
+        self.known_by_part: dict[str, list[str]] = {}
+        for word in known:  # corpus order: most frequent first
+            part = self.part_of.get(word)
+            if part is not None:
+                self.known_by_part.setdefault(part, []).append(word)
+
+    def is_word(self, word: str) -> bool:
+        return word.lower() in self.part_of
+
+    def endings_for(self, word: str) -> list[str]:
+        """Words the model knows that rhyme with `word` (not the word itself)."""
+        word = word.lower()
+        part = self.part_of.get(word)
+        if part is None:
+            return []
+        return [w for w in self.known_by_part.get(part, []) if w != word and w not in WEAK_ENDINGS][:MAX_ENDINGS]
+
+
+def last_word(text: str) -> str | None:
+    words = WORD.findall(text)
+    return words[-1] if words else None
+
+
+def _validity(line: str, lexicon: Lexicon) -> float:
+    words = WORD.findall(line)
+    return sum(lexicon.is_word(w) for w in words) / len(words) if words else 0.0
+
+
+def _prefix(line: str, room: int) -> str | None:
+    """The line without its last word, cut back by whole words to fit `room` characters; None if too short."""
+    words = line.split()[:-1]
+    while words and len(" ".join(words)) > room:
+        words.pop()
+    return " ".join(words) if len(words) >= 2 else None
+
+
+def _states_after(model: CharModel, setup_state, prefixes: list[str]):
+    """The carry of each row after the setup (setup_state: its logits and carry) and its prefix plus a space."""
+    carry = setup_state[1]
+    encoded = [model.encode(p + " ") for p in prefixes]
+    carry = carry.repeat(len(prefixes))
+    logits = None
+    for t in range(max(len(e) for e in encoded)):
+        active = np.array([t < len(e) for e in encoded])
+        ids = np.array([e[t] if t < len(e) else model.newline for e in encoded])
+        step_logits, stepped = model.step(ids, carry)
+        carry = type(carry)(np.where(active[:, None], stepped.state, carry.state),
+                            np.where(active[:, None], stepped.history, carry.history))
+        logits = step_logits if logits is None else np.where(active[:, None], step_logits, logits)
+    return logits, carry
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: list[str]) -> list[str]:
+    """For each prefix, the ending (then a line break) the model finds likeliest."""
+    logits, carry = _states_after(model, setup_state, prefixes)
+    rows = len(prefixes) * len(endings)
+    encoded = [model.encode(e) + [model.newline] for e in endings] * len(prefixes)
+    carry = carry.repeat(len(endings))
+    logits = np.repeat(logits, len(endings), axis=0)
+    scores = np.zeros(rows)
+    for t in range(max(len(e) for e in encoded)):
+        active = np.array([t < len(e) for e in encoded])
+        ids = np.array([e[t] if t < len(e) else model.newline for e in encoded])
+        scores += np.where(active, _log_softmax(logits)[np.arange(rows), ids], 0.0)
+        if t + 1 < max(len(e) for e in encoded):
+            logits, carry = model.step(ids, carry)
+    scores /= np.array([len(e) for e in encoded]) ** 0.5  # do not favour short words too much
+    best = scores.reshape(len(prefixes), len(endings)).argmax(axis=1)
+    return [endings[i] for i in best]
+
+
+def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: float, max_chars: int,
+               seed: int) -> tuple[list[str], bool]:
+    """n punchlines built from the best of several sampled candidates: real words first, never the setup
+    again, and, when the setup's last word has rhymes the model knows, ending on the one it finds likeliest.
+    Returns (lines, whether they rhyme)."""
+    word = last_word(setup)
+    endings = lexicon.endings_for(word) if word else []
+    rows = min(n * CANDIDATES_PER_LINE, max(2 * n, CANDIDATE_ROWS))
+    job = Job(generator.model, setup, rows, temperature, max_chars, seed)
+    candidates = generator.run(job)
+    setup_key = " ".join(setup.lower().split())
+    if endings:
+        room = max_chars - 1 - max(len(e) for e in endings)
+        scored = []
+        for index, (line, _) in enumerate(candidates):
+            prefix = _prefix(line, room)
+            if prefix is not None and prefix.lower() != setup_key:
+                scored.append((-_validity(prefix, lexicon), index, prefix))
+        if len(scored) >= n:
+            prefixes = [prefix for _, _, prefix in sorted(scored)[:n]]
+            chosen = best_endings(generator.model, job.setup_state, prefixes, endings[:max(8, ENDING_ROWS // n)])
+            return [f"{prefix} {ending}" for prefix, ending in zip(prefixes, chosen)], True
+    # no rhyme to aim for: the most word-like candidates, ending on a whole word
+    scored = []
+    for index, (line, _) in enumerate(candidates):
+        words = line.split()
+        while words and not all(lexicon.is_word(w) for w in WORD.findall(words[-1]) or ["-"]):
+            words.pop()  # never end on a broken or made-up word
+        text = " ".join(words)
+        if text and text.lower() != setup_key:
+            scored.append((-_validity(text, lexicon), index, text))
+    lines = [text for _, _, text in sorted(scored)[:n]]
+    lines += [line for line, _ in candidates[: n - len(lines)]]  # never fewer than asked for
+    return lines, False
