@@ -51,3 +51,11 @@ def test_invalid_manifests_say_what_is_wrong(tiny_bundle, change, message):
 def test_non_json_manifest():
     with pytest.raises(BundleError, match="not JSON"):
         bundle.parse_manifest(b"\x00\x01", "gs://b/p/manifest.json")
+
+
+def test_a_bad_lexicon_is_a_bundle_error():
+    from punchline_serve.rhyme import Lexicon
+
+    for data in (b"not json", b'{"rhyming_parts": 5, "known_words": []}', b'{"rhyming_parts": {}, "known_words": 3}'):
+        with pytest.raises(BundleError, match="invalid lexicon"):
+            Lexicon(data, "gs://b/p/lexicon.json")

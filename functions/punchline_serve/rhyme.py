@@ -25,21 +25,22 @@ WEAK_ENDINGS = frozenset("a an and the of to in on at by for or but so as is it 
 
 
 class Lexicon:
+    """Dictionary words by rhyming part, and the corpus words (the endings the model may choose)."""
+
     def __init__(self, data: bytes, where: str):
+        self.part_of: dict[str, str] = {}
+        self.known_by_part: dict[str, list[str]] = {}
         try:
             raw = json.loads(data.decode("utf-8"))
-            parts, known = raw["rhyming_parts"], raw["known_words"]
-            self.part_of = {}
-            for part, words in parts.items():
+            for part, words in raw["rhyming_parts"].items():
                 for word in words:
                     self.part_of.setdefault(word, part)
+            for word in raw["known_words"]:  # corpus order: most frequent first
+                part = self.part_of.get(word)
+                if part is not None:
+                    self.known_by_part.setdefault(part, []).append(word)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BundleError(f"invalid lexicon {where}: {exc}") from exc
-        self.known_by_part: dict[str, list[str]] = {}
-        for word in known:  # corpus order: most frequent first
-            part = self.part_of.get(word)
-            if part is not None:
-                self.known_by_part.setdefault(part, []).append(word)
 
     def is_word(self, word: str) -> bool:
         return word.lower() in self.part_of
