@@ -48,8 +48,8 @@ def get_model(settings: Settings) -> tuple[Loaded, bool]:
         except ModelUnavailable as exc:
             _state, _last_error = "failed", str(exc)
             raise  # nothing is kept: the next request tries again
-        _loaded = Loaded(model, Generator(model), lexicon, settings.model_uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000,
-                         fetched.bytes_fetched)
+        _loaded = Loaded(model, Generator(model), lexicon, settings.model_uri, fetched.fetch_ms,
+                         (time.perf_counter() - start) * 1000, fetched.bytes_fetched)
         _state, _last_error = "ready", None
         return _loaded, True
 
