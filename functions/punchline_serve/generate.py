@@ -60,20 +60,22 @@ class Job:
         if self.priming:
             return np.array([self.context[self.primed]], dtype=np.int32)
         for row, char_id in enumerate(picks.tolist()):
-            if self.ended[row] or len(self.lines[row]) > self.max_chars:
+            if self._finished(row):
                 continue
             if char_id == model.newline:
                 self.ended[row] = True
             else:
                 self.lines[row].append(model.vocabulary[char_id])
-        if all(self.ended[r] or len(self.lines[r]) > self.max_chars for r in range(self.n)):
-            return None
-        return picks
+        return None if all(self._finished(row) for row in range(self.n)) else picks
+
+    def _finished(self, row: int) -> bool:
+        """The row's line ended, or ran one character past max_chars (finish() trims it)."""
+        return self.ended[row] or len(self.lines[row]) > self.max_chars
 
     def take(self, model: CharModel, logits: np.ndarray, carry: Carry) -> None:
         """Keep what the pass returned for this job's rows."""
         self.carry = carry
-        if self.primed < len(self.context):
+        if self.priming:
             self.primed += 1
             if self.primed == len(self.context):  # primed: fan out to one row per punchline
                 self.setup_state = (logits, carry)
@@ -142,11 +144,11 @@ class Generator:
         sampling = [job for job in jobs if not job.priming]
         picks: dict[int, np.ndarray] = {}
         if sampling:  # one vectorised draw for every sampling row; each job's own generator gives its draws
-            rows = np.cumsum([0] + [job.rows for job in sampling])
+            bounds = np.cumsum([0] + [job.rows for job in sampling])
             all_picks = _sample(np.concatenate([job.logits for job in sampling]),
-                                np.repeat([job.temperature for job in sampling], np.diff(rows)),
+                                np.repeat([job.temperature for job in sampling], np.diff(bounds)),
                                 np.concatenate([job.rng.random(job.rows) for job in sampling]))
-            picks = {id(job): all_picks[rows[i]:rows[i + 1]] for i, job in enumerate(sampling)}
+            picks = {id(job): all_picks[bounds[i]:bounds[i + 1]] for i, job in enumerate(sampling)}
         feeding, ids = [], []
         finished = []
         for job in jobs:

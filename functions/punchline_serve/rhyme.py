@@ -72,15 +72,19 @@ def _prefix(line: str, room: int) -> str | None:
     return " ".join(words) if len(words) >= 2 else None
 
 
+def _column(encoded: list[list[int]], t: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step t of rows of different lengths: (which rows still have an id there, the ids, padded)."""
+    active = np.array([t < len(e) for e in encoded])
+    return active, np.array([e[t] if t < len(e) else pad for e in encoded])
+
+
 def _states_after(model: CharModel, setup_state, prefixes: list[str]):
     """The carry of each row after the setup (setup_state: its logits and carry) and its prefix plus a space."""
-    carry = setup_state[1]
     encoded = [model.encode(p + " ") for p in prefixes]
-    carry = carry.repeat(len(prefixes))
+    carry = setup_state[1].repeat(len(prefixes))
     logits = None
     for t in range(max(len(e) for e in encoded)):
-        active = np.array([t < len(e) for e in encoded])
-        ids = np.array([e[t] if t < len(e) else model.newline for e in encoded])
+        active, ids = _column(encoded, t, model.newline)
         step_logits, stepped = model.step(ids, carry)
         carry = type(carry)(np.where(active[:, None], stepped.state, carry.state),
                             np.where(active[:, None], stepped.history, carry.history))
@@ -101,11 +105,11 @@ def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: li
     carry = carry.repeat(len(endings))
     logits = np.repeat(logits, len(endings), axis=0)
     scores = np.zeros(rows)
-    for t in range(max(len(e) for e in encoded)):
-        active = np.array([t < len(e) for e in encoded])
-        ids = np.array([e[t] if t < len(e) else model.newline for e in encoded])
+    longest = max(len(e) for e in encoded)
+    for t in range(longest):
+        active, ids = _column(encoded, t, model.newline)
         scores += np.where(active, _log_softmax(logits)[np.arange(rows), ids], 0.0)
-        if t + 1 < max(len(e) for e in encoded):
+        if t + 1 < longest:
             logits, carry = model.step(ids, carry)
     scores /= np.array([len(e) for e in encoded]) ** 0.5  # do not favour short words too much
     best = scores.reshape(len(prefixes), len(endings)).argmax(axis=1)
@@ -118,7 +122,7 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
     again, and, when the setup's last word has rhymes the model knows, ending on the one it finds likeliest.
     Returns (lines, whether they rhyme)."""
     word = last_word(setup)
-    endings = lexicon.endings_for(word) if word else []
+    endings = (lexicon.endings_for(word) if word else [])[:max(8, ENDING_ROWS // n)]
     rows = min(n * CANDIDATES_PER_LINE, max(2 * n, CANDIDATE_ROWS))
     job = Job(generator.model, setup, rows, temperature, max_chars, seed)
     candidates = generator.run(job)
@@ -132,7 +136,7 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
                 scored.append((-_validity(prefix, lexicon), index, prefix))
         if len(scored) >= n:
             prefixes = [prefix for _, _, prefix in sorted(scored)[:n]]
-            chosen = best_endings(generator.model, job.setup_state, prefixes, endings[:max(8, ENDING_ROWS // n)])
+            chosen = best_endings(generator.model, job.setup_state, prefixes, endings)
             return [f"{prefix} {ending}" for prefix, ending in zip(prefixes, chosen)], True
     # no rhyme to aim for: the most word-like candidates, ending on a whole word
     scored = []
