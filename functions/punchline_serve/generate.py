@@ -48,6 +48,7 @@ class Job:
         self.logits: np.ndarray | None = None
         self.lines: list[list[str]] = [[] for _ in range(n)]
         self.ended = [False] * n
+        self.live = list(range(n))  # rows still being written, in the order of the carry's rows
         self.done = False
         self.error: Exception | None = None
 
@@ -56,17 +57,25 @@ class Job:
         return self.primed < len(self.context)
 
     def next_ids(self, model: CharModel, picks: np.ndarray | None) -> np.ndarray | None:
-        """The ids this job feeds the next pass (its picks, once sampling), or None when it has finished."""
+        """The ids this job feeds the next pass (its picks, once sampling), or None when it has finished.
+
+        A row whose line is finished leaves the batch (its carry and logits are dropped), so a request's
+        later passes only hold the lines still being written.
+        """
         if self.priming:
             return np.array([self.context[self.primed]], dtype=np.int32)
-        for row, char_id in enumerate(picks.tolist()):
-            if self._finished(row):
-                continue
+        for row, char_id in zip(self.live, picks.tolist()):
             if char_id == model.newline:
                 self.ended[row] = True
             else:
                 self.lines[row].append(model.vocabulary[char_id])
-        return None if all(self._finished(row) for row in range(self.n)) else picks
+        keep = np.array([not self._finished(row) for row in self.live])
+        if not keep.any():
+            return None
+        if not keep.all():
+            self.live = [row for row, kept in zip(self.live, keep) if kept]
+            self.carry = Carry(self.carry.state[keep], self.carry.history[keep])
+        return picks[keep]
 
     def _finished(self, row: int) -> bool:
         """The row's line ended, or ran one character past max_chars (finish() trims it)."""

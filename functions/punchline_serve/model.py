@@ -144,19 +144,7 @@ class CharModel:
         return out["logits"], Carry(out["state"], history)
 
     def _invoke(self, inputs: dict) -> dict:
-        rows = len(inputs["ids"])
-        padded = _padded_size(rows)
-        out = self._runner(**{k: _pad(v, padded) for k, v in inputs.items()})
+        out = self._runner(**inputs)
         self.passes += 1
-        return {k: v[:rows] for k, v in out.items()}
+        return out
 
-
-def _padded_size(rows: int) -> int:
-    """Batch sizes are rounded up to a power of two: changing the input shape costs a re-allocation."""
-    return 1 << max(0, rows - 1).bit_length()
-
-
-def _pad(array: np.ndarray, rows: int) -> np.ndarray:
-    if len(array) == rows:
-        return array
-    return np.concatenate([array, np.zeros((rows - len(array),) + array.shape[1:], dtype=array.dtype)])

@@ -15,8 +15,8 @@ from .generate import Job
 from .model import CharModel
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-MAX_ENDINGS = 48  # rhyming words scored per punchline
-ENDING_ROWS = 32  # rows one scoring pass may hold: fewer endings each when a request asks for many lines
+MAX_ENDINGS = 48  # rhyming words considered per punchline (the most frequent in the corpus)
+SHORTLIST = 8  # of those, the ones read through to the end by the model (see best_endings)
 CANDIDATE_ROWS = 24  # sampled rows per request at most (but at least two per line): bounds the work of large n
 CANDIDATES_PER_LINE = 6  # sampled lines per punchline asked for
 # words too slight to land a punchline on
@@ -98,22 +98,30 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: list[str]) -> list[str]:
-    """For each prefix, the ending (then a line break) the model finds likeliest."""
+    """For each prefix, the ending (then a line break) the model finds likeliest.
+
+    The logits after a prefix already score every ending's first character, so only the SHORTLIST endings
+    whose first character the model likes best are read through: the rest could hardly win, and reading
+    each one costs a row in every pass.
+    """
     logits, carry = _states_after(model, setup_state, prefixes)
-    rows = len(prefixes) * len(endings)
-    encoded = [model.encode(e) + [model.newline] for e in endings] * len(prefixes)
-    carry = carry.repeat(len(endings))
-    logits = np.repeat(logits, len(endings), axis=0)
-    scores = np.zeros(rows)
+    encoded_endings = [model.encode(e) + [model.newline] for e in endings]
+    first = np.array([e[0] for e in encoded_endings])
+    first_scores = _log_softmax(logits)[:, first]  # [prefix, ending]
+    keep = min(SHORTLIST, len(endings))
+    shortlists = np.argsort(-first_scores, axis=1, kind="stable")[:, :keep]  # ties: the more frequent word
+    rows = len(prefixes) * keep
+    encoded = [encoded_endings[i] for i in shortlists.ravel()]
+    scores = first_scores[np.arange(len(prefixes))[:, None], shortlists].ravel()
+    carry = carry.repeat(keep)
     longest = max(len(e) for e in encoded)
-    for t in range(longest):
+    for t in range(1, longest):  # feed character t - 1, score character t of the rows that have one
+        logits, carry = model.step(_column(encoded, t - 1, model.newline)[1], carry)
         active, ids = _column(encoded, t, model.newline)
         scores += np.where(active, _log_softmax(logits)[np.arange(rows), ids], 0.0)
-        if t + 1 < longest:
-            logits, carry = model.step(ids, carry)
     scores /= np.array([len(e) for e in encoded]) ** 0.5  # do not favour short words too much
-    best = scores.reshape(len(prefixes), len(endings)).argmax(axis=1)
-    return [endings[i] for i in best]
+    best = scores.reshape(len(prefixes), keep).argmax(axis=1)
+    return [endings[shortlists[p, i]] for p, i in enumerate(best)]
 
 
 def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: float, max_chars: int,
@@ -122,7 +130,7 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
     again, and, when the setup's last word has rhymes the model knows, ending on the one it finds likeliest.
     Returns (lines, whether they rhyme)."""
     word = last_word(setup)
-    endings = (lexicon.endings_for(word) if word else [])[:max(8, ENDING_ROWS // n)]
+    endings = lexicon.endings_for(word) if word else []
     rows = min(n * CANDIDATES_PER_LINE, max(2 * n, CANDIDATE_ROWS))
     job = Job(generator.model, setup, rows, temperature, max_chars, seed)
     candidates = generator.run(job)
