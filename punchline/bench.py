@@ -24,7 +24,7 @@ from punchline import corpus, modelling, processes, train, upload
 REPO = processes.REPO
 BASELINE_SOURCE = REPO / "bench" / "baseline_function" / "main.py"
 # ~150 MB of float32 weights, most of them in the hashed n-gram table, which a step only gathers from.
-PRODUCTION = {"embedding": 64, "units": 512, "layers": 2, "ngram_buckets": 2**19, "ngram_orders": (2, 3, 4)}
+PRODUCTION = {key: modelling.PRESETS["production"][key] for key in modelling.ARCHITECTURE_KEYS}
 SETUP = "they said I could never make it"
 MAX_CHARS = 80
 

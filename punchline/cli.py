@@ -27,23 +27,35 @@ def _orders(value: str) -> tuple[int, ...]:
 @click.argument("corpus", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Bundle folder to write.")
 @click.option("--name", default="punchline-char-lstm", show_default=True, help="Model name in the manifest.")
-@click.option("--units", default=256, show_default=True, type=click.IntRange(4, 4096), help="LSTM units per layer.")
-@click.option("--layers", default=2, show_default=True, type=click.IntRange(1, 8), help="LSTM layers.")
-@click.option("--embedding", default=32, show_default=True, type=click.IntRange(2, 1024), help="Character embedding size.")
-@click.option("--epochs", default=40, show_default=True, type=click.IntRange(1, 10_000), help="Passes over the corpus.")
+@click.option("--preset", type=click.Choice(list(modelling.PRESETS)), default="default", show_default=True,
+              help="Architecture and training settings to start from; the options below override them. "
+                   + "; ".join(f"{name}: {', '.join(f'{k}={v}' for k, v in values.items())}"
+                               for name, values in modelling.PRESETS.items())
+                   + " (production: the ~150 MB model `punchline bench` times).")
+@click.option("--units", type=click.IntRange(4, 4096), help="LSTM units per layer.")
+@click.option("--layers", type=click.IntRange(1, 8), help="LSTM layers.")
+@click.option("--embedding", type=click.IntRange(2, 1024), help="Character (and n-gram) embedding size.")
+@click.option("--epochs", type=click.IntRange(1, 10_000), help="Passes over the corpus.")
 @click.option("--seq-len", default=64, show_default=True, type=click.IntRange(2, 10_000), help="Training window in characters.")
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--batch-size", type=click.IntRange(1, 100_000))
 @click.option("--learning-rate", default=3e-3, show_default=True, type=click.FloatRange(1e-6, 1.0, min_open=True))
 @click.option("--quantize", type=click.Choice(modelling.QUANTIZATIONS), default="none", show_default=True,
               help="Weight format of the served LiteRT model.")
-@click.option("--ngram-buckets", default=0, show_default=True, type=click.IntRange(0, 50_000_000),
+@click.option("--also-quantize", multiple=True, type=click.Choice(modelling.QUANTIZATIONS[1:]),
+              help="Also write the same trained model in this format to OUT-FORMAT/ (repeatable), for "
+                   "`punchline eval --model`.")
+@click.option("--ngram-buckets", type=click.IntRange(0, 50_000_000),
               help="Rows of the hashed character n-gram embedding table (0: none).")
-@click.option("--ngram-orders", default="2,3,4", show_default=True, callback=lambda c, p, v: _orders(v),
+@click.option("--ngram-orders", callback=lambda c, p, v: None if v is None else _orders(v),
               help="Comma-separated n-gram lengths hashed into that table.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same model).")
-def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_size, learning_rate, quantize,
-          ngram_buckets, ngram_orders, seed):
-    """Train a character-level model on CORPUS (a UTF-8 file or folder of .txt files) and write a bundle to --out."""
+def train(corpus, out, name, preset, units, layers, embedding, epochs, seq_len, batch_size, learning_rate, quantize,
+          also_quantize, ngram_buckets, ngram_orders, seed):
+    """Train a character-level model on CORPUS (a UTF-8 file or folder of .txt files) and write a bundle to --out.
+
+    Options left out take their value from --preset (`punchline train corpus --out models/default` builds the
+    default model); the settings used are recorded in the bundle's manifest.
+    """
     from tqdm import tqdm
 
     from punchline import corpus as corpus_module, train as train_module
@@ -60,18 +72,26 @@ def train(corpus, out, name, units, layers, embedding, epochs, seq_len, batch_si
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
+    given = {"units": units, "layers": layers, "embedding": embedding, "epochs": epochs, "batch_size": batch_size,
+             "ngram_buckets": ngram_buckets, "ngram_orders": ngram_orders}
+    chosen = {k: modelling.PRESETS[preset][k] if v is None else v for k, v in given.items()}
+    units, layers, embedding, epochs, batch_size, ngram_buckets, ngram_orders = chosen.values()
     model, arch, vocab, loss = train_module.fit(
         text, embedding=embedding, units=units, layers=layers, epochs=epochs, seq_len=seq_len,
         batch_size=batch_size, learning_rate=learning_rate, seed=seed, ngram_buckets=ngram_buckets,
         ngram_orders=ngram_orders, progress=progress)
     bar.close()
     click.echo(f"exporting LiteRT model ({quantize}) ...", err=True)
-    manifest = train_module.write_bundle(
-        out, model, arch, vocab, name=name, quantization=quantize,
-        training={"corpus_chars": len(text), "epochs": epochs, "seq_len": seq_len, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "seed": seed, "final_loss": round(loss, 4)},
-        corpus_text=text)
+    training = {"preset": preset, "corpus_chars": len(text), "epochs": epochs, "seq_len": seq_len,
+                "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed, "final_loss": round(loss, 4)}
+    manifest = train_module.write_bundle(out, model, arch, vocab, name=name, quantization=quantize,
+                                         training=training, corpus_text=text)
     click.echo(f"wrote {manifest} (final loss {loss:.3f})")
+    for variant in dict.fromkeys(q for q in also_quantize if q != quantize):
+        click.echo(f"exporting LiteRT model ({variant}) ...", err=True)
+        manifest = train_module.write_bundle(out.with_name(f"{out.name}-{variant}"), model, arch, vocab, name=name,
+                                             quantization=variant, training=training, corpus_text=text)
+        click.echo(f"wrote {manifest}")
 
 
 @main.command()
@@ -319,6 +339,9 @@ def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as
     click.echo("(this period: before the free tier; month: after it)")
 
 
+QUANTIZED_TOLERANCE = 0.02  # how far a quantized default may be from the float32 model, on every metric
+
+
 @main.command("eval")
 @click.option("--model", "model_dir", default="models/default", show_default=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path), help="Bundle to evaluate.")
@@ -326,23 +349,39 @@ def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as
               help="Training corpus, for the novelty check.")
 @click.option("--n", default=4, show_default=True, type=click.IntRange(1, 16), help="Punchlines per setup and seed.")
 @click.option("--temperature", default=0.8, show_default=True, type=click.FloatRange(0.1, 2.0))
+@click.option("--compare", "reference_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Also evaluate this bundle (say, the float32 model) and show how far --model is from it on "
+                   f"every metric (a quantized model may be the default within {QUANTIZED_TOLERANCE}).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(model_dir, corpus, n, temperature, as_json):
+def evaluate(model_dir, corpus, n, temperature, reference_dir, as_json):
     """Score punchlines on fixed setup lines and seeds: word validity, novelty, rhyme rate, cut words."""
     import json as json_module
 
     from punchline import evaluate as evaluate_module
 
     report = evaluate_module.run(model_dir, corpus, n=n, temperature=temperature)
+    if reference_dir is not None:
+        reference = evaluate_module.run(reference_dir, corpus, n=n, temperature=temperature)
+        report["compared_with"] = {"model": reference["model"], "tolerance": QUANTIZED_TOLERANCE, "differences": {
+            key: round(report[key] - reference[key], 6) for key in evaluate_module.FRACTIONS}}
+        report["compared_with"]["within_tolerance"] = all(
+            abs(d) <= QUANTIZED_TOLERANCE for d in report["compared_with"]["differences"].values())
     if as_json:
         click.echo(json_module.dumps(report, sort_keys=True))
         return
     click.echo(f"{report['model']} ({report['quantization']}), {report['punchlines']} punchlines")
     for key, (op, limit) in evaluate_module.TARGETS.items():
         ok = report[key] >= limit if op == ">=" else report[key] <= limit
-        click.echo(f"  {key:<28} {report[key]:6.3f}   target {op} {limit:<5} {'PASS' if ok else 'MISS'}")
-    click.echo(f"  {'rhyme_rate_without_reranker':<28} {report['rhyme_rate_without_reranker']:6.3f}")
-    click.echo(f"  {'mean_length_chars':<28} {report['mean_length_chars']:6.1f}")
-    click.echo(f"  {'generate_ms_per_request':<28} {report['generate_ms_per_request']:6.1f}")
+        click.echo(f"  {key:<30} {report[key]:6.3f}   target {op} {limit:<5} {'PASS' if ok else 'MISS'}")
+    for key in ("word_validity_without_reranker", "rhyme_rate_without_reranker"):
+        click.echo(f"  {key:<30} {report[key]:6.3f}")
+    click.echo(f"  {'mean_length_chars':<30} {report['mean_length_chars']:6.1f}")
+    click.echo(f"  {'generate_ms_per_request':<30} {report['generate_ms_per_request']:6.1f}")
     for example in report["examples"]:
         click.echo(f"  {example['setup']!r} -> {example['punchline']!r}")
+    if reference_dir is not None:
+        compared = report["compared_with"]
+        click.echo(f"against {compared['model']} (--compare), each metric within {QUANTIZED_TOLERANCE}: "
+                   f"{'PASS' if compared['within_tolerance'] else 'MISS'}")
+        for key, difference in compared["differences"].items():
+            click.echo(f"  {key:<30} {difference:+7.3f}")

@@ -1,5 +1,6 @@
-"""The rhyme lexicon a bundle carries: CMU Pronouncing Dictionary words by rhyming part, plus the
-corpus's own words (most frequent first), which are the endings the model may choose from."""
+"""The rhyme lexicon a bundle carries: CMU Pronouncing Dictionary words by the rhyming part of their usual
+(first) pronunciation — "it" rhymes with "sit", not only with the unstressed "it" — plus the corpus's own
+words (most frequent first), which are the endings the model may choose from."""
 
 import collections
 import json
@@ -13,8 +14,10 @@ def build(corpus_text: str) -> bytes:
 
     pronouncing.init_cmu()
     parts: dict[str, set] = {}
-    for word, phones in pronouncing.pronunciations:
-        if WORD.fullmatch(word):
+    seen = set()
+    for word, phones in pronouncing.pronunciations:  # a word's first pronunciation is its usual one
+        if WORD.fullmatch(word) and word not in seen:
+            seen.add(word)
             parts.setdefault(pronouncing.rhyming_part(phones), set()).add(word)
     counts = collections.Counter(WORD.findall(corpus_text.lower()))
     known = [w for w, _ in counts.most_common() if pronouncing.phones_for_word(w)]

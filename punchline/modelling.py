@@ -8,6 +8,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 QUANTIZATIONS = ("none", "float16", "int8")
 
+# `punchline train --preset`: architecture and training settings. "default" is the served default model,
+# trained in minutes on 2 CPU cores; "production" is the size the original deployment served (about
+# 150 MB of float32 weights, most of them the hashed n-gram table), which `punchline bench` times.
+PRESETS = {
+    "default": {"embedding": 32, "units": 256, "layers": 2, "ngram_buckets": 2**16, "ngram_orders": (2, 3, 4),
+                "epochs": 3, "batch_size": 64},
+    "production": {"embedding": 64, "units": 512, "layers": 2, "ngram_buckets": 2**19, "ngram_orders": (2, 3, 4),
+                   "epochs": 6, "batch_size": 64},
+}
+ARCHITECTURE_KEYS = ("embedding", "units", "layers", "ngram_buckets", "ngram_orders")
+
 
 @dataclass(frozen=True)
 class Architecture:

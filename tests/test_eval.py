@@ -44,3 +44,15 @@ def test_novelty_catches_a_copied_run(tmp_path, tiny_bundle, monkeypatch):
     monkeypatch.setattr(evaluate.rhyme, "punchlines", lambda g, lex, *args: ([l for l, _ in g.generate(*args)], False))
     report = evaluate.run(tiny_bundle, corpus, n=2)
     assert report["novelty"] == 0.5
+
+
+def test_compare_shows_the_distance_to_a_reference_model(tiny_bundle, tiny_corpus):
+    result = CliRunner().invoke(cli.main, ["eval", "--model", str(tiny_bundle), "--corpus", str(tiny_corpus),
+                                           "--n", "1", "--compare", str(tiny_bundle), "--json"])
+    assert result.exit_code == 0, result.output
+    compared = json.loads(result.output)["compared_with"]
+    assert set(compared["differences"]) == set(evaluate.FRACTIONS)
+    assert all(d == 0 for d in compared["differences"].values()) and compared["within_tolerance"] is True
+    table = CliRunner().invoke(cli.main, ["eval", "--model", str(tiny_bundle), "--corpus", str(tiny_corpus),
+                                          "--n", "1", "--compare", str(tiny_bundle)])
+    assert table.exit_code == 0 and "within 0.02: PASS" in table.output

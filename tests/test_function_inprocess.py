@@ -207,6 +207,7 @@ def test_a_setup_gets_punchlines_that_rhyme_with_it(make_client, tiny_bundle, ca
         last = line.split()[-1].lower()
         assert last != "day" and last in pronouncing.rhymes("day"), line
         assert line.lower() != "i keep on trying every day"
+    assert len({line.split()[-1].lower() for line in body["punchlines"]}) >= 2  # "way" and "today" both known
     fallback = client.get("/?prompt=nothing%20rhymes%20with%20xqzt&n=2").json
     assert len(fallback["punchlines"]) == 2
     logs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]

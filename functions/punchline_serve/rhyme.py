@@ -19,6 +19,7 @@ MAX_ENDINGS = 48  # rhyming words considered per punchline (the most frequent in
 SHORTLIST = 8  # of those, the ones read through to the end by the model (see best_endings)
 CANDIDATE_ROWS = 24  # sampled rows per request at most (but at least two per line): bounds the work of large n
 CANDIDATES_PER_LINE = 6  # sampled lines per punchline asked for
+MIN_ROOM = 16  # characters: with less room before a rhyming ending, candidates are sampled to full length
 # words too slight to land a punchline on
 WEAK_ENDINGS = frozenset("a an and the of to in on at by for or but so as is it i me my you your we he she they "
                          "them his her its our us be am are was were do did done has had have".split())
@@ -51,7 +52,8 @@ class Lexicon:
         part = self.part_of.get(word)
         if part is None:
             return []
-        return [w for w in self.known_by_part.get(part, []) if w != word and w not in WEAK_ENDINGS][:MAX_ENDINGS]
+        return [w for w in self.known_by_part.get(part, [])
+                if w != word and len(w) > 1 and w not in WEAK_ENDINGS][:MAX_ENDINGS]
 
 
 def last_word(text: str) -> str | None:
@@ -120,8 +122,19 @@ def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: li
         active, ids = _column(encoded, t, model.newline)
         scores += np.where(active, _log_softmax(logits)[np.arange(rows), ids], 0.0)
     scores /= np.array([len(e) for e in encoded]) ** 0.5  # do not favour short words too much
-    best = scores.reshape(len(prefixes), keep).argmax(axis=1)
-    return [endings[shortlists[p, i]] for p, i in enumerate(best)]
+    return _distinct(scores.reshape(len(prefixes), keep), shortlists, endings)
+
+
+def _distinct(scores: np.ndarray, shortlists: np.ndarray, endings: list[str]) -> list[str]:
+    """Each prefix's likeliest ending, but not one an earlier line of the same answer already ended on
+    while its shortlist offers another: four punchlines all ending on the same word read as one."""
+    used, chosen = set(), []
+    for row in range(len(scores)):
+        order = [shortlists[row, i] for i in np.argsort(-scores[row], kind="stable")]
+        pick = next((i for i in order if i not in used), order[0])
+        used.add(pick)
+        chosen.append(endings[pick])
+    return chosen
 
 
 def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: float, max_chars: int,
@@ -131,12 +144,14 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
     Returns (lines, whether they rhyme)."""
     word = last_word(setup)
     endings = lexicon.endings_for(word) if word else []
+    room = max_chars - 1 - max((len(e) for e in endings), default=0)  # for the prefix, before its ending
     rows = min(n * CANDIDATES_PER_LINE, max(2 * n, CANDIDATE_ROWS))
-    job = Job(generator.model, setup, rows, temperature, max_chars, seed)
+    # a candidate's characters past the prefix's room would be cut anyway: stop sampling there
+    sampled_chars = room + 1 if endings and room >= MIN_ROOM else max_chars
+    job = Job(generator.model, setup, rows, temperature, sampled_chars, seed)
     candidates = generator.run(job)
     setup_key = " ".join(setup.lower().split())
     if endings:
-        room = max_chars - 1 - max(len(e) for e in endings)
         scored = []
         for index, (line, _) in enumerate(candidates):
             prefix = _prefix(line, room)
