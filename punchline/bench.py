@@ -26,6 +26,7 @@ BASELINE_SOURCE = REPO / "bench" / "baseline_function" / "main.py"
 # ~150 MB of float32 weights, most of them in the hashed n-gram table, which a step only gathers from.
 PRODUCTION = {key: modelling.PRESETS["production"][key] for key in modelling.ARCHITECTURE_KEYS}
 SETUP = "they said I could never make it"
+SPACE_BIAS = 3.0  # logit bias of the space in the random model: words of about English length
 MAX_CHARS = 80
 
 
@@ -49,7 +50,8 @@ def build_models(work: Path, corpus_path: Path, quantization: str, log=None):
     Returns (our bundle folder, the baseline's folder, the architecture).
     """
     arch, vocab = production_architecture(corpus_path)
-    code = [(REPO / path).read_text() for path in ("punchline/modelling.py", "functions/punchline_serve/model.py")]
+    code = [(REPO / path).read_text() for path in (
+        "punchline/modelling.py", "functions/punchline_serve/model.py", "punchline/bench.py")]  # random weights too
     key = hashlib.sha256(json.dumps([arch.to_manifest(), vocab, quantization, code]).encode()).hexdigest()[:12]
     folder = work / f"model-{key}"
     ours, baseline = folder / "ours", folder / "baseline"
@@ -63,6 +65,7 @@ def build_models(work: Path, corpus_path: Path, quantization: str, log=None):
     rng = np.random.default_rng(0)
     weights = [(rng.standard_normal(w.shape, dtype=np.float32) * 0.05) for w in model.get_weights()]
     weights[-1][vocab.index("\n")] = -20.0  # no line break: every timed punchline runs to its full length
+    weights[-1][vocab.index(" ")] = SPACE_BIAS  # word-sized runs, so the rhyme step has lines to finish
     model.set_weights(weights)
     train.write_bundle(ours, model, arch, vocab, name="bench-production", quantization=quantization,
                        training={"random_weights": True}, corpus_text=corpus.load(corpus_path))
@@ -112,10 +115,11 @@ def _query(n: int, seed: int) -> str:
     return urllib.parse.urlencode({"prompt": SETUP, "n": n, "max_chars": MAX_CHARS, "seed": seed})
 
 
-def cold_start(env: dict, source: Path, warm: int = 0, timeout_s: float = 300) -> dict:
+def cold_start(env: dict, source: Path, warm: int = 0, timeout_s: float = 300, rhymed: bool = True) -> dict:
     """Fresh process start -> first punchline fully received; with the function's own breakdown.
 
-    With warm > 0, that many warm n=1 requests follow on the same process (their latencies in ms).
+    With warm > 0, that many warm n=1 requests follow on the same process (their latencies in ms; with
+    rhymed, each must have gone through the rhyme step).
     """
     port = processes.free_port()
     start = time.perf_counter()
@@ -141,7 +145,7 @@ def cold_start(env: dict, source: Path, warm: int = 0, timeout_s: float = 300) -
                 "load_s": (timings["load"] - timings["fetch"]) / 1000, "generate_s": timings["generate"] / 1000,
                 "start_and_imports_s": total - (timings["load"] + timings["generate"]) / 1000,
                 "chars": len(body["punchlines"][0]),
-                "warm_ms": warm_latencies(service.url, 1, warm) if warm else [],
+                "warm_ms": warm_latencies(service.url, 1, warm, rhymed) if warm else [],
                 "peak_rss_mib": processes.memory_mib(service)}
     finally:
         service.stop()
@@ -151,7 +155,7 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def warm_latencies(url: str, n: int, count: int) -> list[float]:
+def warm_latencies(url: str, n: int, count: int, rhymed: bool = True) -> list[float]:
     client, times = _KeepAlive(url), []
     try:
         for i in range(count):
@@ -160,6 +164,8 @@ def warm_latencies(url: str, n: int, count: int) -> list[float]:
             times.append((time.perf_counter() - start) * 1000)
             if body.get("cold_start"):
                 raise BenchError("a warm request reported a cold start")
+            if rhymed and not body.get("rhymed"):  # the timings must include the rhyme step
+                raise BenchError(f"a warm request did not go through the rhyme step: {body.get('punchlines')}")
     finally:
         client.close()
     return times
@@ -237,7 +243,8 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
         for i in range(runs):
             ours_cold.append(cold_start(ours_env, processes.FUNCTION_SOURCE))
             _say(f"cold start {i + 1}/{runs}, ours: {ours_cold[-1]['total_s']:.2f} s", log)
-            base_cold.append(cold_start(base_env, BASELINE_SOURCE, warm=2 if i == runs - 1 else 0))
+            base_cold.append(cold_start(base_env, BASELINE_SOURCE, warm=2 if i == runs - 1 else 0,
+                                        rhymed=False))  # the original recipe has no rhyme step
             _say(f"cold start {i + 1}/{runs}, baseline (the original recipe): {base_cold[-1]['total_s']:.2f} s", log)
         _say("warm latency, throughput and memory: ours", log)
         service = processes.start_function(ours_env)

@@ -99,6 +99,7 @@ def _generate(request, settings, record: dict):
         "temperature": parsed.temperature,
         "max_chars": parsed.max_chars,
         "model": {"name": manifest.name, "version": manifest.version},
+        "rhymed": record["rhymed"],
         "cold_start": cold,
         "timings_ms": timings,
     }, 200, {}
