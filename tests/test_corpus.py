@@ -2,13 +2,11 @@
 
 import hashlib
 import re
-from pathlib import Path
 
 import pytest
 
 from punchline import corpus
-
-REPO = Path(__file__).resolve().parent.parent
+from punchline.processes import REPO
 
 
 def test_cleaning_drops_tags_comments_duplicates_and_letterless_lines():
