@@ -88,3 +88,27 @@ def test_a_failing_pass_fails_its_requests_and_the_next_request_works(tiny_bundl
         generator.punchlines("yo", 2, 0.8, 20, 1)
     model._runner = runner
     assert len(generator.punchlines("yo", 2, 0.8, 20, 1)) == 2
+
+
+def test_states_kept_at_word_starts_while_sampling_equal_reading_the_prefix_again(ngram_bundle):
+    """The rhyme step takes a candidate's state before its last word from what sampling kept; it must be
+    the state that reading the setup, the prefix and a space through the model gives."""
+    from punchline_serve import rhyme
+    from punchline_serve.generate import Job
+
+    model, _ = load(ngram_bundle)
+    job = Job(model, "my flow is cold", 12, 1.0, 60, seed=3, marks=True)
+    Generator(model).run(job)
+    checked = 0
+    for row, chars in enumerate(job.lines):
+        for length, _, _ in job.marks[row]:
+            prefix = " ".join("".join(chars[:length]).split())
+            kept_logits, kept = job.state_after(row, prefix)
+            logits, carry = rhyme._states_after(model, job.setup_state, [prefix])
+            np.testing.assert_allclose(kept.state, carry.state, atol=1e-4)
+            np.testing.assert_array_equal(kept.history, carry.history)
+            np.testing.assert_allclose(kept_logits, logits[0], atol=1e-3)
+            checked += 1
+    assert checked >= 4, "sampling kept too few word starts to check"
+    assert job.state_after(0, "words this row never wrote") is None
+    assert Job(model, "my flow", 1, 1.0, 20, seed=3).state_after(0, "") is None  # no marks kept

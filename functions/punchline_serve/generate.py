@@ -38,7 +38,8 @@ def finish(chars: list[str], max_chars: int, ended: bool) -> str:
 class Job:
     """One request's punchlines in the making."""
 
-    def __init__(self, model: CharModel, prompt: str, n: int, temperature: float, max_chars: int, seed: int):
+    def __init__(self, model: CharModel, prompt: str, n: int, temperature: float, max_chars: int, seed: int,
+                 marks: bool = False):
         self.context = model.encode(" ".join(prompt.split())) + [model.newline]
         self.n, self.temperature, self.max_chars = n, temperature, max_chars
         self.rng = np.random.default_rng(seed)
@@ -49,6 +50,8 @@ class Job:
         self.lines: list[list[str]] = [[] for _ in range(n)]
         self.ended = [False] * n
         self.live = list(range(n))  # rows still being written, in the order of the carry's rows
+        # with marks: for each row, (characters written, logits, carry) wherever a word was about to start
+        self.marks: list[list[tuple[int, np.ndarray, Carry]]] | None = [[] for _ in range(n)] if marks else None
         self.done = False
         self.error: Exception | None = None
 
@@ -64,11 +67,15 @@ class Job:
         """
         if self.priming:
             return np.array([self.context[self.primed]], dtype=np.int32)
-        for row, char_id in zip(self.live, picks.tolist()):
+        for i, (row, char_id) in enumerate(zip(self.live, picks.tolist())):
             if char_id == model.newline:
                 self.ended[row] = True
-            else:
-                self.lines[row].append(model.vocabulary[char_id])
+                continue
+            char, line = model.vocabulary[char_id], self.lines[row]
+            if self.marks is not None and line and line[-1].isspace() and not char.isspace():
+                self.marks[row].append((len(line), self.logits[i].copy(),
+                                        Carry(self.carry.state[i:i + 1].copy(), self.carry.history[i:i + 1].copy())))
+            line.append(char)
         keep = np.array([not self._finished(row) for row in self.live])
         if not keep.any():
             return None
@@ -92,6 +99,14 @@ class Job:
                 logits = np.repeat(logits, self.n, axis=0)
                 logits[:, model.newline] = -np.inf  # a punchline is never empty
         self.logits = logits
+
+    def state_after(self, row: int, text: str) -> tuple[np.ndarray, Carry] | None:
+        """The logits and carry of `row` where its line had written `text` and then a space (whitespace
+        compared normalised), if the job kept marks and sampling went through that point; else None."""
+        for length, logits, carry in reversed(self.marks[row] if self.marks is not None else []):
+            if " ".join("".join(self.lines[row][:length]).split()) == text:
+                return logits, carry
+        return None
 
     @property
     def rows(self) -> int:

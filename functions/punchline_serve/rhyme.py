@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import BundleError
 from .generate import Job
-from .model import CharModel
+from .model import Carry, CharModel
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 MAX_ENDINGS = 48  # rhyming words considered per punchline (the most frequent in the corpus)
@@ -81,17 +81,31 @@ def _column(encoded: list[list[int]], t: int, pad: int) -> tuple[np.ndarray, np.
 
 
 def _states_after(model: CharModel, setup_state, prefixes: list[str]):
-    """The carry of each row after the setup (setup_state: its logits and carry) and its prefix plus a space."""
+    """The logits and carry of each row after the setup (setup_state: its logits and carry) and its prefix
+    plus a space, by reading the prefixes through the model."""
     encoded = [model.encode(p + " ") for p in prefixes]
     carry = setup_state[1].repeat(len(prefixes))
     logits = None
     for t in range(max(len(e) for e in encoded)):
         active, ids = _column(encoded, t, model.newline)
         step_logits, stepped = model.step(ids, carry)
-        carry = type(carry)(np.where(active[:, None], stepped.state, carry.state),
+        carry = Carry(np.where(active[:, None], stepped.state, carry.state),
                             np.where(active[:, None], stepped.history, carry.history))
         logits = step_logits if logits is None else np.where(active[:, None], step_logits, logits)
     return logits, carry
+
+
+def _prefix_states(model: CharModel, job: Job, chosen: list[tuple[int, str]]):
+    """The logits and carry after each chosen (candidate row, prefix) and a space: as the job kept them
+    while sampling that row, or, for a prefix sampling did not end a word on, read through again."""
+    kept = [job.state_after(row, prefix) for row, prefix in chosen]
+    missing = [prefix for (_, prefix), found in zip(chosen, kept) if found is None]
+    if missing:
+        logits, carry = _states_after(model, job.setup_state, missing)
+        reread = iter((logits[i], Carry(carry.state[i:i + 1], carry.history[i:i + 1])) for i in range(len(missing)))
+        kept = [found if found is not None else next(reread) for found in kept]
+    return (np.stack([logits for logits, _ in kept]),
+            Carry(np.concatenate([c.state for _, c in kept]), np.concatenate([c.history for _, c in kept])))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -99,22 +113,23 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: list[str]) -> list[str]:
-    """For each prefix, the ending (then a line break) the model finds likeliest.
+def best_endings(model: CharModel, logits: np.ndarray, carry: Carry, endings: list[str]) -> list[str]:
+    """For each row (its logits and carry after a prefix and a space), the ending (then a line break) the
+    model finds likeliest.
 
     The logits after a prefix already score every ending's first character, so only the SHORTLIST endings
     whose first character the model likes best are read through: the rest could hardly win, and reading
     each one costs a row in every pass.
     """
-    logits, carry = _states_after(model, setup_state, prefixes)
+    prefixes = len(logits)
     encoded_endings = [model.encode(e) + [model.newline] for e in endings]
     first = np.array([e[0] for e in encoded_endings])
     first_scores = _log_softmax(logits)[:, first]  # [prefix, ending]
     keep = min(SHORTLIST, len(endings))
     shortlists = np.argsort(-first_scores, axis=1, kind="stable")[:, :keep]  # ties: the more frequent word
-    rows = len(prefixes) * keep
+    rows = prefixes * keep
     encoded = [encoded_endings[i] for i in shortlists.ravel()]
-    scores = first_scores[np.arange(len(prefixes))[:, None], shortlists].ravel()
+    scores = first_scores[np.arange(prefixes)[:, None], shortlists].ravel()
     carry = carry.repeat(keep)
     longest = max(len(e) for e in encoded)
     for t in range(1, longest):  # feed character t - 1, score character t of the rows that have one
@@ -122,7 +137,7 @@ def best_endings(model: CharModel, setup_state, prefixes: list[str], endings: li
         active, ids = _column(encoded, t, model.newline)
         scores += np.where(active, _log_softmax(logits)[np.arange(rows), ids], 0.0)
     scores /= np.array([len(e) for e in encoded]) ** 0.5  # do not favour short words too much
-    return _distinct(scores.reshape(len(prefixes), keep), shortlists, endings)
+    return _distinct(scores.reshape(prefixes, keep), shortlists, endings)
 
 
 def _distinct(scores: np.ndarray, shortlists: np.ndarray, endings: list[str]) -> list[str]:
@@ -148,7 +163,7 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
     rows = min(n * CANDIDATES_PER_LINE, max(2 * n, CANDIDATE_ROWS))
     # a candidate's characters past the prefix's room would be cut anyway: stop sampling there
     sampled_chars = room + 1 if endings and room >= MIN_ROOM else max_chars
-    job = Job(generator.model, setup, rows, temperature, sampled_chars, seed)
+    job = Job(generator.model, setup, rows, temperature, sampled_chars, seed, marks=bool(endings))
     candidates = generator.run(job)
     setup_key = " ".join(setup.lower().split())
     if endings:
@@ -158,9 +173,9 @@ def punchlines(generator, lexicon: Lexicon, setup: str, n: int, temperature: flo
             if prefix is not None and prefix.lower() != setup_key:
                 scored.append((-_validity(prefix, lexicon), index, prefix))
         if len(scored) >= n:
-            prefixes = [prefix for _, _, prefix in sorted(scored)[:n]]
-            chosen = best_endings(generator.model, job.setup_state, prefixes, endings)
-            return [f"{prefix} {ending}" for prefix, ending in zip(prefixes, chosen)], True
+            chosen = [(index, prefix) for _, index, prefix in sorted(scored)[:n]]
+            ends = best_endings(generator.model, *_prefix_states(generator.model, job, chosen), endings)
+            return [f"{prefix} {ending}" for (_, prefix), ending in zip(chosen, ends)], True
     # no rhyme to aim for: the most word-like candidates, ending on a whole word
     scored = []
     for index, (line, _) in enumerate(candidates):
