@@ -200,6 +200,52 @@ def throughput(url: str, concurrency: int, per_worker: int) -> float:
     return concurrency * per_worker / elapsed
 
 
+def concurrency_ceiling(bundle_dir: Path, threads: int, requests: int = 12, full_batch: int | None = None,
+                        setup: str = SETUP) -> dict:
+    """How far batching concurrent requests could raise throughput on this machine, at best.
+
+    In-process, with the function's own code: one rhymed request at a time (as at concurrency 1), counting
+    the model rows it computes; then the time per row of a pass as full as concurrency could make it. A
+    request needs its rows whatever the batching, so c8/c1 can exceed (time per request alone) / (its rows
+    at the full-batch rate) only by doing less work per request. The full batch defaults to the most rows
+    eight n=1 requests can put in one pass: eight times the candidate lines sampled per punchline.
+    """
+    from punchline_serve import bundle, params, rhyme
+    from punchline_serve.generate import Generator
+    from punchline_serve.model import CharModel
+
+    full_batch = full_batch or 8 * rhyme.CANDIDATES_PER_LINE
+    fetched = bundle.fetch(str(bundle_dir), timeout_s=60)
+    model = CharModel(fetched.manifest, fetched.data, threads)
+    generator, lexicon = Generator(model), rhyme.Lexicon(fetched.lexicon, str(bundle_dir))
+
+    def ask(seed):
+        return rhyme.punchlines(generator, lexicon, setup, 1, params.DEFAULT_TEMPERATURE, MAX_CHARS, seed)[1]
+
+    if not all([ask(seed) for seed in range(3)]):  # warm up; the bench's requests must rhyme
+        raise BenchError("in-process requests did not go through the rhyme step")
+    rows, passes, start = model.rows, model.passes, time.perf_counter()
+    for seed in range(requests):
+        ask(100 + seed)
+    alone_ms = (time.perf_counter() - start) * 1000 / requests
+    rows_per_request = (model.rows - rows) / requests
+    rows_per_pass = (model.rows - rows) / (model.passes - passes)
+
+    def pass_ms(batch):
+        ids, carry = np.full(batch, model.index[" "]), model.start(batch)
+        model.step(ids, carry)
+        start = time.perf_counter()
+        for _ in range(20):
+            model.step(ids, carry)
+        return (time.perf_counter() - start) * 1000 / 20
+
+    row_ms = pass_ms(full_batch) / full_batch
+    return {"alone_ms": alone_ms, "rows_per_request": rows_per_request, "rows_per_pass_alone": rows_per_pass,
+            "row_ms_alone": pass_ms(max(1, round(rows_per_pass))) / max(1, round(rows_per_pass)),
+            "row_ms_full_batch": row_ms, "full_batch": full_batch,
+            "ceiling_c8_c1": alone_ms / (rows_per_request * row_ms)}
+
+
 def deployed_dependencies_mib() -> float:
     """Installed size of functions/requirements.txt and everything it pulls in, as installed here."""
     todo = [re.split(r"[=<>!~\[; ]", line.strip())[0] for line in
@@ -227,6 +273,8 @@ def deployed_dependencies_mib() -> float:
 
 def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=None) -> dict:
     """Run every measurement; return the report (also what --json prints)."""
+    from punchline_serve import settings
+
     runs = 2 if quick else 5
     ours_dir, baseline_dir, arch = build_models(work, corpus_path, quantization, log)
     emulator = processes.start_emulator()
@@ -246,6 +294,8 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
             base_cold.append(cold_start(base_env, BASELINE_SOURCE, warm=2 if i == runs - 1 else 0,
                                         rhymed=False))  # the original recipe has no rhyme step
             _say(f"cold start {i + 1}/{runs}, baseline (the original recipe): {base_cold[-1]['total_s']:.2f} s", log)
+        _say("how far batching could raise throughput here (in-process)", log)
+        ceiling = concurrency_ceiling(ours_dir, settings.load(ours_env).inference_threads)
         _say("warm latency, throughput and memory: ours", log)
         service = processes.start_function(ours_env)
         try:
@@ -297,7 +347,8 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
         "deployed_dependencies_mib": deployed_dependencies_mib(),
         "punchline_chars": MAX_CHARS,
         "setup_line": SETUP,
-        "rhyme_step": False,
+        "rhyme_step": True,
+        "concurrency_ceiling": ceiling,
     }
     report["speedup_cold"] = report["baseline_cold_start_s"] / report["cold_start_s"]
     report["throughput_ratio_c8_c1"] = report["rps_c8"] / report["rps_c1"]
@@ -355,8 +406,14 @@ def table(report: dict) -> str:
     lines = ["| measure | ours | baseline (original recipe) |", "|---|---|---|"]
     lines += [f"| {a} | {b_} | {c} |" for a, b_, c in rows]
     lines.append("")
+    ceiling = report["concurrency_ceiling"]
     lines.append(f"Cold start speed-up: {report['speedup_cold']:.1f}×; throughput c8/c1: "
                  f"{report['throughput_ratio_c8_c1']:.1f}×; fits Cloud Functions' {report['fits_memory_tier_mib']} MB tier.")
+    lines.append(f"Batching ceiling (in-process): a request alone takes {ceiling['alone_ms']:.0f} ms for "
+                 f"{ceiling['rows_per_request']:.0f} model rows ({ceiling['rows_per_pass_alone']:.1f} per pass, "
+                 f"{ceiling['row_ms_alone'] * 1000:.0f} µs each); in a full pass of {ceiling['full_batch']} a row "
+                 f"takes {ceiling['row_ms_full_batch'] * 1000:.0f} µs, so no batching can give more than "
+                 f"{ceiling['ceiling_c8_c1']:.1f}× at concurrency 8.")
     lines.append(f"Machine: {report['machine']}.")
     return "\n".join(lines)
 

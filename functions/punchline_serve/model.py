@@ -115,7 +115,8 @@ class CharModel:
         self._interpreter = interpreter  # keeps the runner's interpreter alive
         self._runner = runner
         self._batcher = StepBatcher(self._invoke)  # also keeps the interpreter to one pass at a time
-        self.passes = 0  # model passes run so far (tests and logs read it)
+        self.passes = 0  # model passes run so far (tests and the bench read these two)
+        self.rows = 0  # rows those passes computed
 
     def encode(self, text: str) -> list[int]:
         """Character ids for text; characters the model never saw are dropped (case folded first)."""
@@ -146,5 +147,6 @@ class CharModel:
     def _invoke(self, inputs: dict) -> dict:
         out = self._runner(**inputs)
         self.passes += 1
+        self.rows += len(inputs["ids"])
         return out
 
