@@ -111,4 +111,11 @@ def test_states_kept_at_word_starts_while_sampling_equal_reading_the_prefix_agai
             checked += 1
     assert checked >= 4, "sampling kept too few word starts to check"
     assert job.state_after(0, "words this row never wrote") is None
+    # what the rhyme step asks for: kept states where there are some, the others read through again
+    row, (length, _, _) = next((r, marks[-1]) for r, marks in enumerate(job.marks) if marks)
+    written = " ".join("".join(job.lines[row][:length]).split())
+    logits, carry = rhyme._prefix_states(model, job, [(row, "words this row never wrote"), (row, written)])
+    expected = rhyme._states_after(model, job.setup_state, ["words this row never wrote", written])
+    np.testing.assert_allclose(carry.state, expected[1].state, atol=1e-4)
+    np.testing.assert_allclose(logits, expected[0], atol=1e-3)
     assert Job(model, "my flow", 1, 1.0, 20, seed=3).state_after(0, "") is None  # no marks kept

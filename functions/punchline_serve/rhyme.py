@@ -90,7 +90,7 @@ def _states_after(model: CharModel, setup_state, prefixes: list[str]):
         active, ids = _column(encoded, t, model.newline)
         step_logits, stepped = model.step(ids, carry)
         carry = Carry(np.where(active[:, None], stepped.state, carry.state),
-                            np.where(active[:, None], stepped.history, carry.history))
+                      np.where(active[:, None], stepped.history, carry.history))
         logits = step_logits if logits is None else np.where(active[:, None], step_logits, logits)
     return logits, carry
 
@@ -102,8 +102,11 @@ def _prefix_states(model: CharModel, job: Job, chosen: list[tuple[int, str]]):
     missing = [prefix for (_, prefix), found in zip(chosen, kept) if found is None]
     if missing:
         logits, carry = _states_after(model, job.setup_state, missing)
-        reread = iter((logits[i], Carry(carry.state[i:i + 1], carry.history[i:i + 1])) for i in range(len(missing)))
-        kept = [found if found is not None else next(reread) for found in kept]
+        reread = iter(range(len(missing)))
+        for k, found in enumerate(kept):
+            if found is None:
+                i = next(reread)
+                kept[k] = logits[i], Carry(carry.state[i:i + 1], carry.history[i:i + 1])
     return (np.stack([logits for logits, _ in kept]),
             Carry(np.concatenate([c.state for _, c in kept]), np.concatenate([c.history for _, c in kept])))
 
