@@ -200,12 +200,12 @@ def throughput(url: str, concurrency: int, per_worker: int) -> float:
     return concurrency * per_worker / elapsed
 
 
-def concurrency_ceiling(bundle_dir: Path, threads: int, requests: int = 12, full_batch: int | None = None,
+def concurrency_ceiling(bundle_dir: Path, threads: int, seeds=range(100, 112), full_batch: int | None = None,
                         setup: str = SETUP) -> dict:
     """How far batching concurrent requests could raise throughput on this machine, at best.
 
-    In-process, with the function's own code: one rhymed request at a time (as at concurrency 1), counting
-    the model rows it computes; then the time per row of a pass as full as concurrency could make it. A
+    In-process, with the function's own code: one rhymed request per seed, one at a time (as at
+    concurrency 1), counting the model rows they compute; then the time per row of a pass as full as concurrency could make it. A
     request needs its rows whatever the batching, so c8/c1 can exceed (time per request alone) / (its rows
     at the full-batch rate) only by doing less work per request. The full batch defaults to the most rows
     eight n=1 requests can put in one pass: eight times the candidate lines sampled per punchline.
@@ -222,12 +222,14 @@ def concurrency_ceiling(bundle_dir: Path, threads: int, requests: int = 12, full
     def ask(seed):
         return rhyme.punchlines(generator, lexicon, setup, 1, params.DEFAULT_TEMPERATURE, MAX_CHARS, seed)[1]
 
-    if not all([ask(seed) for seed in range(3)]):  # warm up; the bench's requests must rhyme
-        raise BenchError("in-process requests did not go through the rhyme step")
+    for seed in range(3):  # warm up
+        ask(seed)
     rows, passes, start = model.rows, model.passes, time.perf_counter()
-    for seed in range(requests):
-        ask(100 + seed)
+    rhymed = [ask(seed) for seed in seeds]
+    requests = len(rhymed)
     alone_ms = (time.perf_counter() - start) * 1000 / requests
+    if not all(rhymed):  # the bench's requests must go through the rhyme step
+        raise BenchError("in-process requests did not go through the rhyme step")
     rows_per_request = (model.rows - rows) / requests
     rows_per_pass = (model.rows - rows) / (model.passes - passes)
 

@@ -32,14 +32,14 @@ def test_cold_start_of_ours_and_the_baseline(trained, tiny_bundle, tmp_path, emu
 
 
 def test_batching_ceiling_counts_a_lone_requests_rows(tiny_bundle):
-    ceiling = bench.concurrency_ceiling(tiny_bundle, threads=1, requests=2, full_batch=8,
-                                        setup="I keep on trying every day")
+    ceiling = bench.concurrency_ceiling(tiny_bundle, threads=1, seeds=[101, 102], full_batch=8,
+                                        setup="I keep on trying every day")  # seeds the tiny model rhymes on
     assert ceiling["rows_per_request"] > ceiling["rows_per_pass_alone"] >= 1  # candidates share passes
     assert ceiling["alone_ms"] > 0 and ceiling["row_ms_full_batch"] > 0
     assert ceiling["ceiling_c8_c1"] == pytest.approx(
         ceiling["alone_ms"] / (ceiling["rows_per_request"] * ceiling["row_ms_full_batch"]))
     with pytest.raises(bench.BenchError, match="rhyme step"):
-        bench.concurrency_ceiling(tiny_bundle, threads=1, requests=1, setup="nothing rhymes with xqzt")
+        bench.concurrency_ceiling(tiny_bundle, threads=1, seeds=[101], setup="nothing rhymes with xqzt")
 
 
 def test_table_chart_and_targets_from_the_committed_report(tmp_path):
