@@ -205,10 +205,11 @@ def concurrency_ceiling(bundle_dir: Path, threads: int, seeds=range(100, 112), f
     """How far batching concurrent requests could raise throughput on this machine, at best.
 
     In-process, with the function's own code: one rhymed request per seed, one at a time (as at
-    concurrency 1), counting the model rows they compute; then the time per row of a pass as full as concurrency could make it. A
-    request needs its rows whatever the batching, so c8/c1 can exceed (time per request alone) / (its rows
-    at the full-batch rate) only by doing less work per request. The full batch defaults to the most rows
-    eight n=1 requests can put in one pass: eight times the candidate lines sampled per punchline.
+    concurrency 1), counting the model rows they compute; then the time per row of a pass as full as
+    concurrency could make it. A request needs its rows whatever the batching, so c8/c1 can exceed (time per
+    request alone) / (its rows at the full-batch rate) only by doing less work per request. The full batch
+    defaults to the most rows eight n=1 requests can put in one pass: eight times the candidate lines
+    sampled per punchline.
     """
     from punchline_serve import bundle, params, rhyme
     from punchline_serve.generate import Generator
