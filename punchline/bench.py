@@ -243,8 +243,9 @@ def concurrency_ceiling(bundle_dir: Path, threads: int, seeds=range(100, 112), f
         return (time.perf_counter() - start) * 1000 / 20
 
     row_ms = pass_ms(full_batch) / full_batch
+    alone_batch = max(1, round(rows_per_pass))
     return {"alone_ms": alone_ms, "rows_per_request": rows_per_request, "rows_per_pass_alone": rows_per_pass,
-            "row_ms_alone": pass_ms(max(1, round(rows_per_pass))) / max(1, round(rows_per_pass)),
+            "row_ms_alone": pass_ms(alone_batch) / alone_batch,
             "row_ms_full_batch": row_ms, "full_batch": full_batch,
             "ceiling_c8_c1": alone_ms / (rows_per_request * row_ms)}
 

@@ -73,15 +73,15 @@ class Job:
                 continue
             char, line = model.vocabulary[char_id], self.lines[row]
             if self.marks is not None and line and line[-1].isspace() and not char.isspace():
-                self.marks[row].append((len(line), self.logits[i].copy(),
-                                        Carry(self.carry.state[i:i + 1].copy(), self.carry.history[i:i + 1].copy())))
+                # copies, so a mark does not keep this whole pass's arrays alive
+                self.marks[row].append((len(line), self.logits[i].copy(), self.carry[[i]]))
             line.append(char)
         keep = np.array([not self._finished(row) for row in self.live])
         if not keep.any():
             return None
         if not keep.all():
             self.live = [row for row, kept in zip(self.live, keep) if kept]
-            self.carry = Carry(self.carry.state[keep], self.carry.history[keep])
+            self.carry = self.carry[keep]
         return picks[keep]
 
     def _finished(self, row: int) -> bool:
@@ -187,8 +187,7 @@ class Generator:
                 feeding.append(job)
                 ids.append(job_ids)
         if feeding:
-            carry = Carry(np.concatenate([j.carry.state for j in feeding]),
-                          np.concatenate([j.carry.history for j in feeding]))
+            carry = Carry.concat([j.carry for j in feeding])
             try:
                 logits, carry = self.model.step(np.concatenate(ids), carry)
             except Exception as exc:  # the model failed: every job in this pass sees it
@@ -200,7 +199,7 @@ class Generator:
                 for job in feeding:
                     rows = slice(start, start + job.rows)
                     start += job.rows
-                    job.take(self.model, logits[rows], Carry(carry.state[rows], carry.history[rows]))
+                    job.take(self.model, logits[rows], carry[rows])
         if finished:
             with self._cond:
                 for job in finished:

@@ -47,6 +47,15 @@ class Carry:
     def repeat(self, n: int) -> "Carry":
         return Carry(np.repeat(self.state, n, axis=0), np.repeat(self.history, n, axis=0))
 
+    def __getitem__(self, rows) -> "Carry":
+        """The carry of some rows: a slice, a boolean mask or a list of row numbers (the last two copy)."""
+        return Carry(self.state[rows], self.history[rows])
+
+    @staticmethod
+    def concat(carries: list["Carry"]) -> "Carry":
+        """The rows of several carries, one after the other."""
+        return Carry(np.concatenate([c.state for c in carries]), np.concatenate([c.history for c in carries]))
+
 
 class StepBatcher:
     """Merge concurrent calls into one run: whoever finds it idle runs everything queued, then hands over."""

@@ -99,16 +99,12 @@ def _prefix_states(model: CharModel, job: Job, chosen: list[tuple[int, str]]):
     """The logits and carry after each chosen (candidate row, prefix) and a space: as the job kept them
     while sampling that row, or, for a prefix sampling did not end a word on, read through again."""
     kept = [job.state_after(row, prefix) for row, prefix in chosen]
-    missing = [prefix for (_, prefix), found in zip(chosen, kept) if found is None]
+    missing = [k for k, found in enumerate(kept) if found is None]
     if missing:
-        logits, carry = _states_after(model, job.setup_state, missing)
-        reread = iter(range(len(missing)))
-        for k, found in enumerate(kept):
-            if found is None:
-                i = next(reread)
-                kept[k] = logits[i], Carry(carry.state[i:i + 1], carry.history[i:i + 1])
-    return (np.stack([logits for logits, _ in kept]),
-            Carry(np.concatenate([c.state for _, c in kept]), np.concatenate([c.history for _, c in kept])))
+        logits, carry = _states_after(model, job.setup_state, [chosen[k][1] for k in missing])
+        for i, k in enumerate(missing):
+            kept[k] = logits[i], carry[i:i + 1]
+    return np.stack([logits for logits, _ in kept]), Carry.concat([carry for _, carry in kept])
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
