@@ -73,20 +73,41 @@ class Service:
         return self
 
     def stop(self, timeout_s: float = 5) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout_s)
-            except ProcessLookupError:
-                pass
-        else:  # gunicorn's worker can outlive its master: sweep the group anyway
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        """SIGTERM the whole process group, wait for every member to go, SIGKILL what is left after timeout_s.
+
+        gunicorn's worker can outlive its master, so the group is swept even when the master is already gone."""
+        group = self.proc.pid
+        if _signal_group(group, signal.SIGTERM):
+            deadline = time.monotonic() + timeout_s
+            while group_members(group) and time.monotonic() < deadline:
+                self.proc.poll()  # reap the master, or it stays in the group as a zombie
+                time.sleep(0.02)
+            _signal_group(group, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _signal_group(group: int, sig: int) -> bool:
+    try:
+        os.killpg(group, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def group_members(group: int) -> list[int]:
+    """Live (not zombie) processes in a process group; a zombie may wait long for a reaper and holds nothing."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # gone while listing
+        if int(pgrp) == group and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _spawn(name: str, args: list[str], env: dict, log: Path | None) -> subprocess.Popen:
