@@ -120,7 +120,9 @@ def upload(bundle_dir, destination, create_bucket):
               help="Port of the built site (0: do not serve it).")
 @click.option("--bucket", "bucket_uri", default="gs://punchline-models/default", show_default=True,
               help="Where in the emulated bucket the model goes.")
-def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri):
+@click.option("--build-dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the site is built (site/) and the logs go (logs/).")
+def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri, build_dir):
     """Run the whole app locally: emulated bucket seeded with the model, the function and the site."""
     from punchline import dev as dev_module
 
@@ -128,7 +130,7 @@ def dev(bundle_dir, corpus, port, emulator_port, site_port, bucket_uri):
         click.echo(f"{bundle_dir} holds no model yet: training the default one (a few minutes) ...", err=True)
         ctx = click.get_current_context()
         ctx.invoke(train, corpus=corpus, out=bundle_dir)
-    dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None)
+    dev_module.run(bundle_dir, port, emulator_port, bucket_uri, site_port or None, build_dir)
 
 
 @main.command()

@@ -67,7 +67,7 @@ class Service:
         """Wait until path answers; stop the service (whole group) if it never does."""
         try:
             wait_http(f"{self.url}{path}", timeout_s, self.proc)
-        except Exception:
+        except BaseException:  # Ctrl-C while waiting too: leave nothing running
             self.stop()
             raise
         return self
