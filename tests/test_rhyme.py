@@ -18,3 +18,11 @@ def test_lines_of_one_answer_end_on_different_words_while_there_are_others():
     shortlists = np.array([[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 2]])
     scores = np.array([[3.0, 2.0, 1.0], [3.0, 2.0, 1.0], [1.0, 3.0, 2.0], [3.0, 2.0, 1.0]])
     assert rhyme._distinct(scores, shortlists, endings) == ["way", "day", "say", "way"]
+
+
+def test_the_setups_last_word_is_read_whole_whatever_its_spelling():
+    assert rhyme.last_word("my résumé") == "resume"  # not "sum", cut at the accents
+    assert rhyme.last_word("so NAÏVE!!!") == "NAIVE"
+    assert rhyme.last_word("I won\u2019t") == "won't"
+    assert rhyme.last_word("ﬁne") == "fine"  # a ligature
+    assert rhyme.last_word("привет 🔥") is None and rhyme.last_word("") is None

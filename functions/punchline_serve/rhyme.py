@@ -7,6 +7,7 @@ Dictionary): every dictionary word grouped by rhyming part, and the words of the
 
 import json
 import re
+import unicodedata
 
 import numpy as np
 
@@ -56,8 +57,14 @@ class Lexicon:
                 if w != word and len(w) > 1 and w not in WEAK_ENDINGS][:MAX_ENDINGS]
 
 
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
 def last_word(text: str) -> str | None:
-    words = WORD.findall(text)
+    """The setup's last word, accents folded ("résumé" -> "resume") and typographic apostrophes made plain, so
+    it is looked up whole; None when it holds no Latin-letter word."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(APOSTROPHES))
+    words = WORD.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
     return words[-1] if words else None
 
 
