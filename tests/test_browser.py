@@ -192,3 +192,27 @@ def test_unreachable_function_gives_a_friendly_error_and_retry_works(browser, st
         site.stop()
         if function:
             function.stop()
+
+
+def test_rate_limited_drop_says_when_to_try_again(browser, stack, tiny_bundle):
+    """A 429 from the function (another origin) shows its Retry-After: the header must be exposed by CORS."""
+    root: Path = stack["root"]
+    site_port, function_port = processes.free_port(), processes.free_port()
+    site_url = f"http://127.0.0.1:{site_port}"
+    function = processes.start_function({"MODEL_URI": str(tiny_bundle), "ALLOWED_ORIGINS": site_url,
+                                         "RATE_LIMIT": "2/minute"}, function_port)
+    processes.build_site(root / "site-limited", function.url, bench_json=root / "none.json")
+    site = processes.start_static_site(root / "site-limited", site_port)
+    try:
+        page = new_page(browser)
+        page.goto(site.url + "/")
+        page.wait_for_selector("#state[data-state=ready]", timeout=30_000)  # the warm-up: 1 of 2
+        drop(page, "one more before the limit")  # 2 of 2
+        page.click("#drop")
+        page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+        assert re.search(r"Too many punchlines at once.*try again in \d+ s\.", page.text_content("#error-text"))
+        assert page.locator("#lines li").count() >= 1  # the punchline already shown stays
+        page.context.close()
+    finally:
+        site.stop()
+        function.stop()

@@ -100,6 +100,7 @@ def test_cors_for_allowed_origins_only(make_client, tiny_bundle):
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
     get = client.get("/?n=1", headers={"Origin": "https://punchline.example"})
     assert get.headers["Access-Control-Allow-Origin"] == "https://punchline.example"
+    assert get.headers["Access-Control-Expose-Headers"] == "Retry-After"  # the page reads it on 429/503
     assert "Access-Control-Allow-Origin" not in client.get("/?n=1", headers={"Origin": "https://evil.example"}).headers
 
 

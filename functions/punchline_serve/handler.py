@@ -31,7 +31,8 @@ def _cors_headers(request, settings) -> dict:
     origin = (request.headers.get("Origin") or "").rstrip("/")
     if not origin or origin not in settings.allowed_origins:
         return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    # Retry-After (on 429 and 503) must be exposed, or the page cannot read it across origins.
+    return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "Retry-After", "Vary": "Origin"}
 
 
 def _preflight(request, settings):
