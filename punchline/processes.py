@@ -82,7 +82,8 @@ class Service:
             while group_members(group) and time.monotonic() < deadline:
                 self.proc.poll()  # reap the master, or it stays in the group as a zombie
                 time.sleep(0.02)
-            _signal_group(group, signal.SIGKILL)
+            if group_members(group):
+                _signal_group(group, signal.SIGKILL)
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:

@@ -1,6 +1,8 @@
 """The function as a real functions-framework process against the real emulator, over loopback HTTP."""
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -82,3 +84,16 @@ def test_stopping_kills_the_whole_process_group(function_factory, tiny_bundle):
     assert len(processes.group_members(pgid)) >= 2  # gunicorn's master and its worker
     fn.stop()  # returns only once every member of the group has gone
     assert processes.group_members(pgid) == []
+
+
+def test_a_service_that_ignores_sigterm_is_killed_after_the_timeout():
+    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "print('ready', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE, start_new_session=True)
+    assert proc.stdout.readline() == b"ready\n"  # its SIGTERM handler is in place
+    proc.stdout.close()
+    service = processes.Service("stubborn", proc, "http://127.0.0.1:1", 1)
+    started = time.monotonic()
+    service.stop(timeout_s=1)
+    assert processes.group_members(proc.pid) == [] and proc.returncode == -9
+    assert time.monotonic() - started < 10
