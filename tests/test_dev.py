@@ -65,9 +65,11 @@ def test_dev_serves_everything_then_stops_it_all(tiny_bundle, tmp_path: Path, st
     args = [sys.executable, "-m", "punchline", "dev", "--model", str(tiny_bundle), "--build-dir", str(tmp_path)]
     for option, port in ports.items():
         args += [option, str(port)]
-    # Started the way a script's background job is: SIGINT ignored on entry. Ctrl-C must still work.
+    # Started the way a script's background job is: SIGINT ignored on entry (the shell's trap survives its exec).
+    # Ctrl-C must still work.
+    args = ["sh", "-c", 'trap "" INT; exec "$0" "$@"'] + args
     dev = subprocess.Popen(args, cwd=processes.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                           start_new_session=True)
     lines = lines_of(dev.stdout)
     services: list[int] = []
     try:
