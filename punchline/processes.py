@@ -79,10 +79,10 @@ class Service:
         group = self.proc.pid
         if _signal_group(group, signal.SIGTERM):
             deadline = time.monotonic() + timeout_s
-            while group_members(group) and time.monotonic() < deadline:
+            while (left := group_members(group)) and time.monotonic() < deadline:
                 self.proc.poll()  # reap the master, or it stays in the group as a zombie
                 time.sleep(0.02)
-            if group_members(group):
+            if left:
                 _signal_group(group, signal.SIGKILL)
         try:
             self.proc.wait(timeout_s)
@@ -96,6 +96,14 @@ def _signal_group(group: int, sig: int) -> bool:
         return True
     except (ProcessLookupError, PermissionError):
         return False
+
+
+def children(pid: int) -> list[int]:
+    """The process's direct children (none if it has gone)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def group_members(group: int) -> list[int]:
@@ -149,12 +157,7 @@ def start_function(env: dict, port: int | None = None, log: Path | None = None, 
 def memory_mib(service: Service, field: str = "VmHWM") -> float:
     """The largest of a /proc status field (VmHWM: peak RSS; VmRSS: RSS now) among the service's
     processes: gunicorn's master and its workers."""
-    pids = [service.proc.pid]
-    try:
-        children = Path(f"/proc/{service.proc.pid}/task/{service.proc.pid}/children").read_text().split()
-        pids += [int(p) for p in children]
-    except OSError:
-        pass
+    pids = [service.proc.pid] + children(service.proc.pid)
     largest = 0.0
     for pid in pids:
         try:

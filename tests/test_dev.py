@@ -83,7 +83,7 @@ def test_dev_serves_everything_then_stops_it_all(tiny_bundle, tmp_path: Path, st
         with urllib.request.urlopen(site_url, timeout=10) as response:
             assert function_url in response.read().decode()  # the built site calls this function
         assert (tmp_path / "logs" / "function.log").is_file() and (tmp_path / "site" / "index.html").is_file()
-        services += [int(pid) for pid in Path(f"/proc/{dev.pid}/task/{dev.pid}/children").read_text().split()]
+        services += processes.children(dev.pid)
         assert len(services) == 3  # emulator, function, site: each leads its own process group
         dev.send_signal(stop_signal)
         assert dev.wait(timeout=30) == 0
