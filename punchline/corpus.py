@@ -1,14 +1,13 @@
-"""Reading and cleaning a training corpus: a UTF-8 file or a folder of them."""
+"""Reading and cleaning a training corpus: a UTF-8 file or a folder of them, read as pairs of lines."""
 
 import re
 import unicodedata
-from collections import Counter
 from pathlib import Path
+
+from punchline_serve.text import archaic
 
 _SECTION_TAG = re.compile(r"^\s*[\[(][^\])]{0,60}[\])]\s*$")  # [Chorus], (Verse 2: X)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
-
-RARE_SHARE = 2e-5  # characters rarer than 1 in 50,000 are left out of training (see clean_lines)
 
 
 class CorpusError(ValueError):
@@ -29,33 +28,53 @@ def read_texts(path: Path) -> list[str]:
     return texts
 
 
-def clean_lines(texts: list[str], rare_share: float = 0.0) -> list[str]:
-    """Strip section tags, normalise quotes and whitespace, drop blank and duplicate lines and lines without
-    a letter (stanza numbers, dates, dividers). With rare_share > 0, also drop the lines holding a character
-    that makes up less than that share of the corpus (stray symbols, an edition's line numbers): the model
-    could hardly learn it, and it would cost a place in the vocabulary.
-    """
-    seen, lines = set(), []
+def _clean(line: str) -> str | None:
+    """One line made plain, or None for a line to drop (a section tag, a comment, no letter)."""
+    if _SECTION_TAG.match(line) or line.lstrip().startswith("#"):
+        return None
+    line = " ".join(line.translate(_QUOTES).split())
+    return line if any(c.isalpha() for c in line) else None
+
+
+def pairs(texts: list[str], modern: bool = False) -> list[tuple[str, str]]:
+    """Every pair of neighbouring lines within a stanza (a blank line ends one), cleaned, without repeats: a
+    couplet file (setup, punchline, blank line) gives its couplets; verse gives each line and the next.
+    With modern, pairs holding an archaic word or elision (thee, hath, o'er, lov'd) are left out."""
+    seen, found = set(), []
     for text in texts:
-        for line in unicodedata.normalize("NFKC", text).translate(_QUOTES).splitlines():
-            if _SECTION_TAG.match(line) or line.lstrip().startswith("#"):
+        stanza: list[str] = []
+        for raw in unicodedata.normalize("NFKC", text).splitlines() + [""]:
+            if not raw.strip():
+                stanza = []
                 continue
-            line = " ".join(line.split())
-            if any(c.isalpha() for c in line) and line.lower() not in seen:
-                seen.add(line.lower())
-                lines.append(line)
-    if rare_share > 0:
-        counts = Counter("".join(lines))
-        total = sum(counts.values())
-        rare = {c for c, count in counts.items() if count < rare_share * total}
-        lines = [line for line in lines if rare.isdisjoint(line)]
-    return lines
+            line = _clean(raw)
+            if line is None:
+                continue
+            if modern and archaic(line):
+                stanza = []  # the pairs on either side of this line go with it
+                continue
+            if stanza and (stanza[-1].lower(), line.lower()) not in seen:
+                seen.add((stanza[-1].lower(), line.lower()))
+                found.append((stanza[-1], line))
+            stanza.append(line)
+    return found
 
 
-def load(path: Path, min_chars: int = 200, rare_share: float = RARE_SHARE) -> str:
-    """The cleaned corpus as one text, a line per lyric line, ending with a newline."""
-    lines = clean_lines(read_texts(path), rare_share)
-    text = "\n".join(lines) + "\n"
-    if len(text) < min_chars:
-        raise CorpusError(f"{path} gives only {len(text)} characters after cleaning; need at least {min_chars}")
-    return text
+def couplets(texts: list[str]) -> set[tuple[str, str]]:
+    """The pairs that are whole stanzas of two lines: the setup/punchline couplets."""
+    found = set()
+    for text in texts:
+        for stanza in re.split(r"\n\s*\n", unicodedata.normalize("NFKC", text)):
+            lines = [line for line in map(_clean, stanza.splitlines()) if line is not None]
+            if len(lines) == 2:
+                found.add((lines[0], lines[1]))
+    return found
+
+
+def load_pairs(path: Path, min_pairs: int = 4, modern: bool = False) -> list[tuple[str, str]]:
+    """The corpus as (line, next line) pairs; raise CorpusError if it holds too few to train on."""
+    found = pairs(read_texts(path), modern)
+    if len(found) < min_pairs:
+        raise CorpusError(f"{path} gives only {len(found)} pairs of neighbouring lines after cleaning; "
+                          f"need at least {min_pairs}")
+    return found

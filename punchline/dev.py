@@ -1,6 +1,5 @@
 """`punchline dev`: the whole app on loopback — emulated bucket seeded with a model, the function, the site."""
 
-import os
 import signal
 import time
 from pathlib import Path
@@ -25,8 +24,7 @@ def run(bundle_dir: Path, function_port: int, emulator_port: int, bucket_uri: st
         emulator = processes.start_emulator(emulator_port, logs / "emulator.log")
         services.append(emulator)
         emulator_host = emulator.url
-        os.environ["STORAGE_EMULATOR_HOST"] = emulator_host
-        sent = upload.upload(bundle_dir, bucket_uri, create_bucket=True)
+        sent = upload.upload(bundle_dir, bucket_uri, create_bucket=True, endpoint=emulator_host)
         click.echo(f"bucket emulator: {emulator.url} (seeded {bucket_uri} with {sent:,} bytes from {bundle_dir})")
         function = processes.start_function(
             {"MODEL_URI": bucket_uri, "STORAGE_EMULATOR_HOST": emulator_host,

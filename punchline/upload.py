@@ -32,8 +32,10 @@ def _check(bundle_dir: Path) -> tuple[bytes, bundle.Manifest]:
     return manifest_bytes, manifest
 
 
-def upload(bundle_dir: Path, destination: str, create_bucket: bool = False, timeout_s: float = 300) -> int:
-    """Upload every file, then the manifest; return the bytes sent."""
+def upload(bundle_dir: Path, destination: str, create_bucket: bool = False, timeout_s: float = 300,
+           endpoint: str | None = None) -> int:
+    """Upload every file, then the manifest; return the bytes sent (endpoint: an emulator's URL, else the
+    storage library's default, which honours STORAGE_EMULATOR_HOST)."""
     from google.api_core import exceptions
 
     try:
@@ -43,7 +45,7 @@ def upload(bundle_dir: Path, destination: str, create_bucket: bool = False, time
     if location.bucket is None:
         raise UploadError(f"destination {destination!r} must look like gs://bucket/prefix")
     manifest_bytes, manifest = _check(bundle_dir)
-    client = storage.client()
+    client = storage.client(endpoint)
     try:
         bucket = client.bucket(location.bucket)
         if create_bucket and not bucket.exists(timeout=timeout_s):

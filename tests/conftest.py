@@ -13,13 +13,21 @@ REPO = processes.REPO
 TINY_CORPUS = """[Chorus]
 i keep my circle small and my vision wide
 they counted me out so i counted my wins
+
 my flow is like the river it just finds a way
 you were talking about tomorrow i was working on today
+
 the city never sleeps and neither does my pen
 every time i hit the bottom i just rise up again
+
 i came in with a whisper and i'm leaving with a roar
 every time they close a window i just open up a door
+
+they told me i was dreaming when i said i'd make it big
+now i'm working on the future while they're looking at the gig
 """
+TINY = {"embedding": 8, "units": 16, "layers": 2, "epochs": 1, "batch_size": 16, "learning_rate": 3e-3,
+        "max_words": 200, "min_count": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +50,7 @@ def trained(tiny_corpus):
     """A tiny Keras model trained for one epoch, with what export needs."""
     from punchline import corpus, train
 
-    text = corpus.load(tiny_corpus)
-    model, arch, vocab, _ = train.fit(text, embedding=8, units=16, layers=2, epochs=1, seq_len=32,
-                                      batch_size=16, learning_rate=3e-3, seed=1)
-    return model, arch, vocab
+    return train.fit(corpus.load_pairs(tiny_corpus), seed=1, **TINY)
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +58,8 @@ def tiny_bundle(trained, tmp_path_factory) -> Path:
     """A real bundle folder (manifest + LiteRT model) written by the training code."""
     from punchline import train
 
-    model, arch, vocab = trained
     out = tmp_path_factory.mktemp("bundle") / "tiny"
-    train.write_bundle(out, model, arch, vocab, name="tiny-test", quantization="none", training={},
-                       corpus_text=TINY_CORPUS)
+    train.write_bundle(out, trained, name="tiny-test", quantization="none", training={})
     return out
 
 
@@ -121,7 +124,4 @@ def trained_ngrams(tiny_corpus):
     """A tiny model with hashed n-gram embeddings, the production architecture in miniature."""
     from punchline import corpus, train
 
-    text = corpus.load(tiny_corpus)
-    model, arch, vocab, _ = train.fit(text, embedding=8, units=16, layers=2, epochs=1, seq_len=32, batch_size=16,
-                                      learning_rate=3e-3, seed=1, ngram_buckets=97, ngram_orders=(2, 3))
-    return model, arch, vocab
+    return train.fit(corpus.load_pairs(tiny_corpus), seed=1, ngram_buckets=97, ngram_orders=(2, 3), **TINY)

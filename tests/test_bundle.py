@@ -12,7 +12,7 @@ def test_written_bundle_lists_every_file_with_size_and_checksum(tiny_bundle):
     manifest = bundle.parse_manifest((tiny_bundle / "manifest.json").read_bytes(), "m")
     data = (tiny_bundle / manifest.serving_file).read_bytes()
     assert manifest.files[manifest.serving_file] == {"size": len(data), "sha256": bundle.sha256(data)}
-    assert manifest.architecture["type"] == "char-lstm"
+    assert manifest.architecture["type"] == "word-lstm"
     assert "\n" in manifest.vocabulary
     bundle.verify(manifest, manifest.serving_file, data, "here")
 

@@ -26,13 +26,13 @@ def test_python_dash_m_works():
 def test_train_then_upload_to_the_emulator(tiny_corpus, tmp_path, emulator_env):
     out = tmp_path / "bundle"
     result = CliRunner().invoke(cli.main, ["train", str(tiny_corpus), "--out", str(out), "--units", "8",
-                                           "--layers", "1", "--epochs", "1", "--seq-len", "16",
+                                           "--layers", "1", "--epochs", "1", "--max-words", "100",
                                            "--ngram-buckets", "64", "--also-quantize", "int8"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["architecture"]["units"] == 8 and manifest["training"]["epochs"] == 1
     assert manifest["architecture"]["ngram_buckets"] == 64 and manifest["architecture"]["quantization"] == "none"
-    assert manifest["architecture"]["embedding"] == 32 and manifest["training"]["preset"] == "default"  # from it
+    assert manifest["architecture"]["embedding"] == 128 and manifest["training"]["preset"] == "default"  # from it
     variant = json.loads((tmp_path / "bundle-int8" / "manifest.json").read_text())
     assert variant["architecture"]["quantization"] == "int8"
     assert variant["files"]["model.tflite"]["size"] < manifest["files"]["model.tflite"]["size"]

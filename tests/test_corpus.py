@@ -1,4 +1,4 @@
-"""Corpus cleaning, and the record of where every corpus file comes from."""
+"""Corpus reading, and the record of where every corpus and judge file comes from."""
 
 import hashlib
 import re
@@ -7,41 +7,50 @@ import pytest
 
 from punchline import corpus
 from punchline.processes import REPO
+from punchline_serve.text import words
+
+FOLDERS = ("corpus", "judge")
 
 
-def test_cleaning_drops_tags_comments_duplicates_and_letterless_lines():
-    text = ("[Chorus]\n(Verse 2: Someone)\n# a comment\n  I  came   \u201cfirst\u201d\u2014now  \n"
-            "i came \"first\"-now\n12\n* * *\n\nthey said \u2018no\u2019\n")
-    assert corpus.clean_lines([text]) == ['I came "first"-now', "they said 'no'"]
+def test_pairs_are_neighbouring_lines_within_a_stanza_cleaned():
+    text = ("[Chorus]\n# a comment\n  I  came   \u201cfirst\u201d\u2014now  \nthey said \u2018no\u2019\n12\n\n"
+            "second stanza\nits next line\nand its last\n\nI came \"first\"-now\nthey said 'no'\n")
+    assert corpus.pairs([text]) == [('I came "first"-now', "they said 'no'"), ("second stanza", "its next line"),
+                                    ("its next line", "and its last")]  # the repeated couplet only once
 
 
-def test_rare_characters_leave_their_lines_out_of_a_large_corpus():
-    words = "the night is long and I am here".split()
-    lines = [" ".join(words[i:] + words[:i]) for i in range(len(words))]  # the same characters, 8 lines
-    odd = ["the night \u00a7 is here", "the night is long 17"]
-    kept = corpus.clean_lines(["\n".join(lines + odd)], rare_share=0.005)
-    assert kept == lines
-    assert corpus.clean_lines(["\n".join(lines + odd)]) == lines + odd  # off by default
+def test_a_corpus_with_too_few_pairs_is_refused(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("just one line\n\nand another alone\n", encoding="utf-8")
+    with pytest.raises(corpus.CorpusError, match="only 0 pairs"):
+        corpus.load_pairs(path)
 
 
-def test_a_small_corpus_keeps_every_character():
-    path = REPO / "corpus" / "punchlines.txt"
-    assert set(corpus.load(path)) == set("\n".join(corpus.clean_lines(corpus.read_texts(path))) + "\n")
+def _documented(folder: str) -> str:
+    return (REPO / folder / "SOURCES.md").read_text(encoding="utf-8")
 
 
-def _documented() -> str:
-    return (REPO / "corpus" / "SOURCES.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("path", sorted((REPO / "corpus").rglob("*.txt")), ids=lambda p: p.name)
-def test_every_corpus_file_has_a_documented_source_and_licence(path):
-    rel = path.relative_to(REPO / "corpus").as_posix()
-    row = next((line for line in _documented().splitlines() if line.startswith(f"| `{rel}` |")), None)
-    assert row is not None, f"{rel} is not in corpus/SOURCES.md"
+@pytest.mark.parametrize("path", sorted(p for f in FOLDERS for p in (REPO / f).rglob("*.txt")),
+                         ids=lambda p: p.relative_to(REPO).as_posix())
+def test_every_corpus_and_judge_file_has_a_documented_source_and_licence(path):
+    folder = path.relative_to(REPO).parts[0]
+    rel = path.relative_to(REPO / folder).as_posix()
+    row = next((line for line in _documented(folder).splitlines() if line.startswith(f"| `{rel}` |")), None)
+    assert row is not None, f"{rel} is not in {folder}/SOURCES.md"
     assert re.search(r"public domain|CC0", row.split("|")[3]), f"{rel}: no licence in {row}"
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "corpus" / "public-domain").glob("*.txt")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for f in FOLDERS for p in (REPO / f / "public-domain").glob("*.txt")),
+                         ids=lambda p: p.relative_to(REPO).as_posix())
 def test_public_domain_files_are_the_ones_recorded(path):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert f"| `{path.name}` | `{digest}` |" in _documented()
+    assert f"| `{path.name}` | `{digest}` |" in _documented(path.relative_to(REPO).parts[0])
+
+
+def test_the_judge_and_the_held_out_lines_share_no_line_with_the_training_corpus():
+    def lines(folder):
+        return {" ".join(words(line)) for text in corpus.read_texts(REPO / folder) for line in text.splitlines()
+                if len(words(line)) >= 4}
+
+    shared = lines("corpus") & lines("judge")
+    assert not shared, sorted(shared)[:5]

@@ -6,68 +6,67 @@ import numpy as np
 import pytest
 
 from punchline import modelling, train
-from punchline_serve import bundle
-from punchline_serve.generate import Generator
-from punchline_serve.model import CharModel
-
-
-def load(folder):
-    fetched = bundle.fetch(str(folder), timeout_s=5)
-    return CharModel(fetched.manifest, fetched.data, threads=1), fetched.manifest
+from punchline_serve import decode, loader
+from punchline_serve.text import LINE_BREAK
 
 
 @pytest.fixture(scope="module")
 def ngram_bundle(trained_ngrams, tmp_path_factory):
-    model, arch, vocab = trained_ngrams
     out = tmp_path_factory.mktemp("ngram") / "bundle"
-    train.write_bundle(out, model, arch, vocab, name="tiny-ngrams", quantization="none", training={})
+    train.write_bundle(out, trained_ngrams, name="tiny-ngrams", quantization="none", training={})
     return out
 
 
 @pytest.mark.parametrize("which", ["plain", "ngrams"])
 def test_step_model_matches_keras_on_a_sequence(which, trained, trained_ngrams, tiny_bundle, ngram_bundle):
-    keras_model, arch, vocab = trained if which == "plain" else trained_ngrams
-    model, manifest = load(tiny_bundle if which == "plain" else ngram_bundle)
-    assert manifest.vocabulary == vocab
-    text = "\nmy flow is like"  # serving starts a line after a line break; so does this
-    ids = np.array([vocab.index(c) for c in text], dtype=np.int32)
+    fitted = trained if which == "plain" else trained_ngrams
+    model = loader.load(str(tiny_bundle if which == "plain" else ngram_bundle), 1).model
+    assert model.manifest.vocabulary == fitted.vocab
+    # serving starts a line after a line break, and reads words right to left; so does this
+    ids = np.array(model.encode([LINE_BREAK] + "like is flow my".split()), dtype=np.int32)
     inputs = ids[None, :]
-    if arch.ngram_buckets:
-        inputs = [inputs, modelling.sequence_ngrams(ids, arch, vocab.index("\n"))[None]]
-    expected = keras_model.predict(inputs, verbose=0)[0]
+    if fitted.arch.ngram_buckets:
+        inputs = [inputs, modelling.sequence_ngrams(ids, fitted.arch, model.newline)[None]]
+    expected = fitted.model.predict(inputs, verbose=0)[0]
     carry = model.start(1)
     for t in range(len(ids)):
         logits, carry = model.step(ids[t:t + 1], carry)
         np.testing.assert_allclose(logits[0], expected[t], rtol=1e-4, atol=1e-4)
 
 
+def test_words_are_read_right_to_left_in_training():
+    vocab = train.vocabulary([("my flow is cold", "so i wear my gold")], max_words=50, min_count=1)
+    (seq,) = train.sequences([("my flow is cold", "so i wear my gold")], vocab)
+    assert [vocab[i] for i in seq] == ["\n", "cold", "is", "flow", "my", "\n", "gold", "my", "wear", "i", "so", "\n"]
+
+
 def test_ngram_manifest_and_size_estimate(ngram_bundle, trained_ngrams):
-    _, arch, _ = trained_ngrams
-    model, manifest = load(ngram_bundle)
+    model = loader.load(str(ngram_bundle), 1).model
+    manifest = model.manifest
     assert manifest.architecture["ngram_buckets"] == 97 and manifest.architecture["ngram_orders"] == [2, 3]
-    assert model.context == 2
+    assert manifest.architecture["type"] == "word-lstm" and model.context == 2
     size = manifest.files["model.tflite"]["size"]
+    arch = trained_ngrams.arch
     assert arch.weight_bytes() <= size <= arch.weight_bytes() * 1.2 + 20_000
 
 
 def test_step_model_runs_a_batch(tiny_bundle):
-    model, manifest = load(tiny_bundle)
+    model = loader.load(str(tiny_bundle), 1).model
     logits, carry = model.step(np.array([0, 1, 2]), model.start(3))
-    assert logits.shape == (3, len(manifest.vocabulary))
+    assert logits.shape == (3, len(model.vocabulary))
     assert carry.state.shape == (3, model.state_size)
 
 
-def test_concurrent_requests_share_passes_and_get_the_lines_they_would_alone(ngram_bundle):
-    model, _ = load(ngram_bundle)
-    generator = Generator(model)
-    asks = [("my flow", 1 + i % 3, 0.5 + 0.2 * i, 20 + 5 * i, 40 + i) for i in range(6)]
-    alone = [generator.punchlines(*ask) for ask in asks]
-    passes_alone = model.passes
+def test_concurrent_requests_get_the_lines_they_would_alone_and_share_passes(ngram_bundle):
+    loaded = loader.load(str(ngram_bundle), 1)
+    asks = [("my flow is cold", 1 + i % 3, 0.5 + 0.2 * i, 40 + 5 * i, 40 + i) for i in range(6)]
+    alone = [loaded.punchlines(*ask) for ask in asks]
+    rows_alone, passes_alone = loaded.model.rows, loaded.model.passes
     together, barrier = {}, threading.Barrier(len(asks))
 
     def worker(i):
         barrier.wait()
-        together[i] = generator.punchlines(*asks[i])
+        together[i] = loaded.punchlines(*asks[i])
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(asks))]
     for t in threads:
@@ -75,47 +74,27 @@ def test_concurrent_requests_share_passes_and_get_the_lines_they_would_alone(ngr
     for t in threads:
         t.join()
     assert [together[i] for i in range(len(asks))] == alone
-    assert [len(lines) for lines in alone] == [ask[1] for ask in asks]
-    assert model.passes - passes_alone < passes_alone * 0.6, "concurrent requests were not merged into shared passes"
+    assert [len(lines) for lines, _ in alone] == [ask[1] for ask in asks]
+    assert loaded.model.rows - rows_alone == rows_alone  # the same work ...
+    assert loaded.model.passes - passes_alone < passes_alone  # ... in fewer, merged passes
 
 
-def test_a_failing_pass_fails_its_requests_and_the_next_request_works(tiny_bundle):
-    model, _ = load(tiny_bundle)
-    generator = Generator(model)
-    runner = model._runner
-    model._runner = lambda **inputs: (_ for _ in ()).throw(RuntimeError("interpreter exploded"))
+def test_a_failing_pass_fails_its_request_and_the_next_request_works(tiny_bundle):
+    loaded = loader.load(str(tiny_bundle), 1)
+    runner = loaded.model._runner
+    loaded.model._runner = lambda **inputs: (_ for _ in ()).throw(RuntimeError("interpreter exploded"))
     with pytest.raises(RuntimeError, match="exploded"):
-        generator.punchlines("yo", 2, 0.8, 20, 1)
-    model._runner = runner
-    assert len(generator.punchlines("yo", 2, 0.8, 20, 1)) == 2
+        loaded.punchlines("yo", 2, 0.8, 40, 1)
+    loaded.model._runner = runner
+    assert len(loaded.punchlines("yo", 2, 0.8, 40, 1)[0]) == 2
 
 
-def test_states_kept_at_word_starts_while_sampling_equal_reading_the_prefix_again(ngram_bundle):
-    """The rhyme step takes a candidate's state before its last word from what sampling kept; it must be
-    the state that reading the setup, the prefix and a space through the model gives."""
-    from punchline_serve import rhyme
-    from punchline_serve.generate import Job
-
-    model, _ = load(ngram_bundle)
-    job = Job(model, "my flow is cold", 12, 1.0, 60, seed=3, marks=True)
-    Generator(model).run(job)
-    checked = 0
-    for row, chars in enumerate(job.lines):
-        for length, _, _ in job.marks[row]:
-            prefix = " ".join("".join(chars[:length]).split())
-            kept_logits, kept = job.state_after(row, prefix)
-            logits, carry = rhyme._states_after(model, job.setup_state, [prefix])
-            np.testing.assert_allclose(kept.state, carry.state, atol=1e-4)
-            np.testing.assert_array_equal(kept.history, carry.history)
-            np.testing.assert_allclose(kept_logits, logits[0], atol=1e-3)
-            checked += 1
-    assert checked >= 4, "sampling kept too few word starts to check"
-    assert job.state_after(0, "words this row never wrote") is None
-    # what the rhyme step asks for: kept states where there are some, the others read through again
-    row, (length, _, _) = next((r, marks[-1]) for r, marks in enumerate(job.marks) if marks)
-    written = " ".join("".join(job.lines[row][:length]).split())
-    logits, carry = rhyme._prefix_states(model, job, [(row, "words this row never wrote"), (row, written)])
-    expected = rhyme._states_after(model, job.setup_state, ["words this row never wrote", written])
-    np.testing.assert_allclose(carry.state, expected[1].state, atol=1e-4)
-    np.testing.assert_allclose(logits, expected[0], atol=1e-3)
-    assert Job(model, "my flow", 1, 1.0, 20, seed=3).state_after(0, "") is None  # no marks kept
+def test_candidates_end_on_a_rhyme_and_respect_max_chars(ngram_bundle):
+    loaded = loader.load(str(ngram_bundle), 1)
+    candidates, rhymed = decode.propose(loaded.model, loaded.lexicon, "the city never sleeps so i find a way",
+                                        12, 1.0, 30, seed=5)
+    assert rhymed and len(candidates) == 12
+    endings = set(loaded.lexicon.endings_for("way"))
+    assert endings and all(c.tokens[-1] in endings for c in candidates)
+    assert all(len(c.text) <= 30 for c in candidates)
+    assert any(not c.ended for c in candidates) or all(len(c.tokens) >= decode.MIN_WORDS for c in candidates)

@@ -66,8 +66,7 @@ def test_emulator_down_at_cold_start_then_back(function_factory, tiny_bundle, tm
     assert json.loads(get(f"{fn.url}/status")[2])["state"] == "failed"
     emulator = processes.start_emulator(port)
     try:
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-        upload.upload(tiny_bundle, uri, create_bucket=True)
+        upload.upload(tiny_bundle, uri, create_bucket=True, endpoint=emulator.url)
         status, _, body = get(f"{fn.url}/?n=2")
         assert status == 200, body
         assert json.loads(body)["cold_start"] is True

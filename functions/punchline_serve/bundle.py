@@ -12,7 +12,8 @@ from .errors import BundleError
 MANIFEST = "manifest.json"
 LEXICON = "lexicon.json"
 FORMAT = "punchline-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the vocabulary is words, read right to left (1 was characters)
+MAX_TOKEN_CHARS = 64
 MAX_MANIFEST_BYTES = 1_000_000
 
 
@@ -57,9 +58,10 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
     _require(isinstance(arch, dict), where, "'architecture' must be an object")
     vocab = raw.get("vocabulary")
     _require(
-        isinstance(vocab, list) and len(vocab) >= 2 and all(isinstance(c, str) and len(c) == 1 for c in vocab),
+        isinstance(vocab, list) and len(vocab) >= 2
+        and all(isinstance(t, str) and 0 < len(t) <= MAX_TOKEN_CHARS for t in vocab),
         where,
-        "'vocabulary' must be a list of single characters",
+        f"'vocabulary' must be a list of words of 1 to {MAX_TOKEN_CHARS} characters",
     )
     _require(len(set(vocab)) == len(vocab) and "\n" in vocab, where, "'vocabulary' must be unique and hold '\\n'")
     files = raw.get("files")
@@ -100,17 +102,17 @@ class Fetched:
     fetch_ms: float  # reading manifest and file; verification comes after
 
 
-def fetch(uri: str, timeout_s: float) -> Fetched:
-    """Fetch the manifest then the serving file into memory, verifying both."""
+def fetch(uri: str, timeout_s: float, endpoint: str | None = None) -> Fetched:
+    """Fetch the manifest then the serving file into memory, verifying both (endpoint: see storage.client)."""
     start = time.perf_counter()
     try:
         location = storage.parse_uri(uri)
     except ValueError as exc:
         raise BundleError(f"MODEL_URI: {exc}") from exc
-    manifest_bytes = storage.read(location, MANIFEST, timeout_s)
+    manifest_bytes = storage.read(location, MANIFEST, timeout_s, endpoint)
     manifest = parse_manifest(manifest_bytes, location.describe(MANIFEST))
-    data = storage.read(location, manifest.serving_file, timeout_s)
-    lexicon = storage.read(location, manifest.lexicon_file, timeout_s) if manifest.lexicon_file else None
+    data = storage.read(location, manifest.serving_file, timeout_s, endpoint)
+    lexicon = storage.read(location, manifest.lexicon_file, timeout_s, endpoint) if manifest.lexicon_file else None
     fetch_ms = (time.perf_counter() - start) * 1000
     verify(manifest, manifest.serving_file, data, location.describe(manifest.serving_file))
     if lexicon is not None:

@@ -9,6 +9,10 @@ class PunchlineError(Exception):
     def payload(self) -> dict:
         return {"error": str(self)}
 
+    def headers(self, settings) -> dict:
+        """HTTP headers this answer needs besides the body (settings may be None if they failed to load)."""
+        return {}
+
 
 class BadRequest(PunchlineError):
     """The caller sent a value outside what the function accepts."""
@@ -34,6 +38,9 @@ class MethodNotAllowed(PunchlineError):
         super().__init__(f"method {method} is not allowed here; use {', '.join(allowed)}")
         self.allowed = allowed
 
+    def headers(self, settings) -> dict:
+        return {"Allow": ", ".join(self.allowed)}
+
 
 class OriginRefused(PunchlineError):
     """A CORS preflight from an origin that ALLOWED_ORIGINS does not list."""
@@ -53,6 +60,9 @@ class RateLimited(PunchlineError):
         super().__init__(f"too many requests: the limit is {rate} per client; retry in {retry_after_s} s")
         self.retry_after_s = retry_after_s
 
+    def headers(self, settings) -> dict:
+        return {"Retry-After": str(self.retry_after_s)}
+
 
 class NotFound(PunchlineError):
     status = 404
@@ -68,6 +78,9 @@ class ModelUnavailable(PunchlineError):
     """The model bundle could not be fetched or failed verification; try again later."""
 
     status = 503
+
+    def headers(self, settings) -> dict:
+        return {"Retry-After": str(settings.retry_after_s)} if settings is not None else {}
 
 
 class BundleError(ModelUnavailable):

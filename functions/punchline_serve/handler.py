@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import loader, params, ratelimit, rhyme, settings as settings_module
-from .errors import BodyTooLarge, MethodNotAllowed, ModelUnavailable, NotFound, OriginRefused, PunchlineError, RateLimited
+from . import loader, params, ratelimit, settings as settings_module
+from .errors import BodyTooLarge, MethodNotAllowed, NotFound, OriginRefused, PunchlineError
 
 GENERATE_METHODS = ("GET", "POST")
 LIMITED_PATHS = ("/", "/warmup")  # the paths that make the function work
@@ -68,30 +68,23 @@ def _wants_text(request) -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"
 
 
-def _load_model(settings, record: dict):
-    """The model (loading it if this instance has none yet), with what loading cost put on the log record."""
+def _load_model(settings) -> tuple[loader.Loaded, dict]:
+    """The model (loading it if this instance has none yet) and what loading cost, for the log line."""
     loaded, cold = loader.get_model(settings)
-    timings = {"load": round(loaded.load_ms, 1) if cold else 0.0, "fetch": round(loaded.fetch_ms, 1) if cold else 0.0}
-    record.update(cold_start=cold, load_ms=timings["load"], fetch_ms=timings["fetch"],
-                  bytes_fetched=loaded.bytes_fetched if cold else 0)
-    return loaded, cold, timings
+    return loaded, {"cold_start": cold, "load_ms": round(loaded.load_ms, 1) if cold else 0.0,
+                    "fetch_ms": round(loaded.fetch_ms, 1) if cold else 0.0,
+                    "bytes_fetched": loaded.bytes_fetched if cold else 0}
 
 
-def _generate(request, settings, record: dict):
+def _generate(request, settings):
     parsed = params.parse(_read_values(request, settings), settings, _wants_text(request))
-    loaded, cold, timings = _load_model(settings, record)
+    loaded, facts = _load_model(settings)
     seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
     start = time.perf_counter()
-    if loaded.lexicon is not None:
-        lines, record["rhymed"] = rhyme.punchlines(loaded.generator, loaded.lexicon, parsed.prompt, parsed.n,
-                                                   parsed.temperature, parsed.max_chars, seed)
-    else:  # a bundle without a lexicon: plain sampling
-        lines, record["rhymed"] = loaded.generator.punchlines(parsed.prompt, parsed.n, parsed.temperature,
-                                                              parsed.max_chars, seed), False
-    timings["generate"] = round((time.perf_counter() - start) * 1000, 1)
-    record.update(generate_ms=timings["generate"], n=parsed.n)
+    lines, rhymed = loaded.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+    facts.update(generate_ms=round((time.perf_counter() - start) * 1000, 1), n=parsed.n, rhymed=rhymed)
     if parsed.text:
-        return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+        return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}, facts
     manifest = loaded.model.manifest
     return {
         "punchlines": lines,
@@ -100,19 +93,19 @@ def _generate(request, settings, record: dict):
         "temperature": parsed.temperature,
         "max_chars": parsed.max_chars,
         "model": {"name": manifest.name, "version": manifest.version},
-        "rhymed": record["rhymed"],
-        "cold_start": cold,
-        "timings_ms": timings,
-    }, 200, {}
+        "rhymed": rhymed,
+        "cold_start": facts["cold_start"],
+        "timings_ms": {"load": facts["load_ms"], "fetch": facts["fetch_ms"], "generate": facts["generate_ms"]},
+    }, 200, {}, facts
 
 
-def _warmup(request, settings, record: dict):
-    _, cold, _ = _load_model(settings, record)
-    return {**loader.status(), "cold_start": cold}, 200, {}
+def _warmup(request, settings):
+    _, facts = _load_model(settings)
+    return {**loader.status(), "cold_start": facts["cold_start"]}, 200, {}, facts
 
 
-def _status(request, settings, record: dict):
-    return loader.status(), 200, {}
+def _status(request, settings):
+    return loader.status(), 200, {}, {}
 
 
 ROUTES = {
@@ -142,17 +135,13 @@ def handle(request):
         else:
             if settings.rate_limit and path in LIMITED_PATHS:
                 ratelimit.check(request, settings.rate_limit)
-            body, status, extra = view(request, settings, record)
+            body, status, extra, facts = view(request, settings)
+            record.update(facts)
         headers.update(extra)
     except PunchlineError as exc:
         body, status = exc.payload(), exc.status
         record.update(severity="WARNING" if status < 500 else "ERROR", error=str(exc)[:500])
-        if isinstance(exc, MethodNotAllowed):
-            headers["Allow"] = ", ".join(exc.allowed)
-        if isinstance(exc, ModelUnavailable):
-            headers["Retry-After"] = str(settings.retry_after_s)
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after_s)
+        headers.update(exc.headers(settings))
     except Exception as exc:  # a bug: say so, log the traceback, keep serving
         body, status = {"error": "internal error; this is a bug, please report it"}, 500
         record.update(severity="ERROR", error=f"{type(exc).__name__}: {exc}"[:500],

@@ -4,23 +4,41 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import bundle
+from . import bundle, decode
 from .errors import ModelUnavailable
-from .generate import Generator
-from .model import CharModel
+from .model import Model
 from .rhyme import Lexicon
 from .settings import Settings
 
 
 @dataclass(frozen=True)
 class Loaded:
-    model: CharModel
-    generator: Generator
+    """A bundle ready to serve: the one way from a model location to punchlines (function, bench and eval)."""
+
+    model: Model
     lexicon: Lexicon | None
     uri: str
     fetch_ms: float
     load_ms: float  # fetch + verify + interpreter set-up
     bytes_fetched: int
+
+    def punchlines(self, setup: str, n: int, temperature: float, max_chars: int, seed: int) -> tuple[list[str], bool]:
+        """n punchlines for the setup and whether they rhyme with it (a bundle without a lexicon never does)."""
+        return decode.punchlines(self.model, self.lexicon, setup, n, temperature, max_chars, seed)
+
+    def plain(self, setup: str, n: int, temperature: float, max_chars: int, seed: int) -> list[str]:
+        """n lines sampled straight from the model (no rhyme, no choosing): what eval compares with."""
+        return decode.plain(self.model, setup, n, temperature, max_chars, seed)
+
+
+def load(uri: str, threads: int, timeout_s: float = 60.0, endpoint: str | None = None) -> Loaded:
+    """Fetch, verify and set up the bundle at `uri` (gs://bucket/prefix or a folder; endpoint: an emulator's URL,
+    else the storage library's default)."""
+    start = time.perf_counter()
+    fetched = bundle.fetch(uri, timeout_s, endpoint)
+    model = Model(fetched.manifest, fetched.data, threads)
+    lexicon = Lexicon(fetched.lexicon, fetched.manifest.lexicon_file) if fetched.lexicon else None
+    return Loaded(model, lexicon, uri, fetched.fetch_ms, (time.perf_counter() - start) * 1000, fetched.bytes_fetched)
 
 
 _lock = threading.Lock()
@@ -40,16 +58,12 @@ def get_model(settings: Settings) -> tuple[Loaded, bool]:
         if _loaded is not None and _loaded.uri == settings.model_uri:
             return _loaded, False
         _state = "loading"
-        start = time.perf_counter()
         try:
-            fetched = bundle.fetch(settings.model_uri, settings.fetch_timeout_s)
-            model = CharModel(fetched.manifest, fetched.data, settings.inference_threads)
-            lexicon = Lexicon(fetched.lexicon, fetched.manifest.lexicon_file) if fetched.lexicon else None
+            _loaded = load(settings.model_uri, settings.inference_threads, settings.fetch_timeout_s,
+                           settings.storage_endpoint)
         except ModelUnavailable as exc:
             _state, _last_error = "failed", str(exc)
             raise  # nothing is kept: the next request tries again
-        _loaded = Loaded(model, Generator(model), lexicon, settings.model_uri, fetched.fetch_ms,
-                         (time.perf_counter() - start) * 1000, fetched.bytes_fetched)
         _state, _last_error = "ready", None
         return _loaded, True
 

@@ -1,10 +1,10 @@
-"""The character model, run one step at a time by LiteRT (no TensorFlow in the serving path).
+"""The word model, run one step at a time by LiteRT (no TensorFlow in the serving path).
 
-The exported `step` signature takes the current character ids, optionally the hashed ids of the character
-n-grams ending there, and the recurrent state; it returns next-character logits and the new state.
-Concurrent callers share passes twice over: generate.Generator advances every sampling request together
-(sharing the Python work around a pass too), and StepBatcher merges whatever step calls arrive at once
-(the generator's and the rhyme step's scoring passes) into one invoke.
+The model reads lines right to left, one word a step: a setup, a line break, then its punchline from the last
+word back to the first (so decoding can choose the rhyming word first and write the line towards it). The
+exported `step` signature takes the current word ids, optionally the hashed ids of the word n-grams ending
+there, and the recurrent state; it returns next-word logits and the new state. StepBatcher merges the step
+calls that concurrent requests make at the same moment into one invoke.
 """
 
 import threading
@@ -15,15 +15,16 @@ from ai_edge_litert.interpreter import Interpreter
 
 from .bundle import Manifest
 from .errors import BundleError
+from .text import LINE_BREAK, UNKNOWN
 
 SIGNATURE = "step"
 _FNV_OFFSET, _FNV_PRIME, _MASK = 0x811C9DC5, 0x01000193, 0xFFFFFFFF
 
 
 def ngram_ids(history: np.ndarray, ids: np.ndarray, orders: tuple[int, ...], buckets: int) -> np.ndarray:
-    """Hash the n-grams (one per order) ending at each of `ids`, given the previous characters.
+    """Hash the n-grams (one per order) ending at each of `ids`, given the previous words.
 
-    history is [batch, max(orders) - 1] character ids, oldest first; returns [batch, len(orders)] int32.
+    history is [batch, max(orders) - 1] word ids, oldest first; returns [batch, len(orders)] int32.
     Training and serving both call this, so the buckets always agree.
     """
     window = np.concatenate([history, ids.reshape(-1, 1)], axis=1).astype(np.uint64)
@@ -39,7 +40,7 @@ def ngram_ids(history: np.ndarray, ids: np.ndarray, orders: tuple[int, ...], buc
 
 @dataclass(frozen=True)
 class Carry:
-    """What one generation carries from step to step: the recurrent state and recent characters."""
+    """What one generation carries from step to step: the recurrent state and recent words."""
 
     state: np.ndarray  # [batch, state_size] float32
     history: np.ndarray  # [batch, context] int32, oldest first
@@ -101,14 +102,15 @@ class StepBatcher:
                 self._cond.notify_all()
 
 
-class CharModel:
+class Model:
     """Wraps the exported step signature of a bundle's LiteRT model."""
 
     def __init__(self, manifest: Manifest, model_bytes: bytes, threads: int):
         self.manifest = manifest
         self.vocabulary = manifest.vocabulary
-        self.index = {ch: i for i, ch in enumerate(self.vocabulary)}
-        self.newline = self.index["\n"]
+        self.index = {token: i for i, token in enumerate(self.vocabulary)}
+        self.newline = self.index[LINE_BREAK]
+        self.unknown = self.index.get(UNKNOWN)
         arch = manifest.architecture
         try:
             self.state_size = int(arch["state_size"])
@@ -127,16 +129,10 @@ class CharModel:
         self.passes = 0  # model passes run so far (tests and the bench read these two)
         self.rows = 0  # rows those passes computed
 
-    def encode(self, text: str) -> list[int]:
-        """Character ids for text; characters the model never saw are dropped (case folded first)."""
-        ids = []
-        for ch in text:
-            i = self.index.get(ch)
-            if i is None:
-                i = self.index.get(ch.lower())
-            if i is not None:
-                ids.append(i)
-        return ids
+    def encode(self, tokens: list[str]) -> list[int]:
+        """Word ids; a word outside the vocabulary reads as the unknown token (or is skipped without one)."""
+        ids = [self.index.get(t, self.unknown) for t in tokens]
+        return [i for i in ids if i is not None]
 
     def start(self, batch: int) -> Carry:
         """The carry at the start of a line: zero state, a history of line breaks."""
@@ -144,7 +140,7 @@ class CharModel:
                      np.full((batch, self.context), self.newline, dtype=np.int32))
 
     def step(self, ids: np.ndarray, carry: Carry) -> tuple[np.ndarray, Carry]:
-        """One model pass for a batch of rows: next-character logits and the new carry."""
+        """One model pass for a batch of rows: next-word logits and the new carry."""
         ids = ids.astype(np.int32)
         inputs = {"ids": ids, "state": carry.state}
         if self.ngram_orders:
@@ -153,9 +149,15 @@ class CharModel:
         history = np.concatenate([carry.history, ids.reshape(-1, 1)], axis=1)[:, 1:] if self.context else carry.history
         return out["logits"], Carry(out["state"], history)
 
+    def read(self, ids: list[int]) -> tuple[np.ndarray, Carry]:
+        """Feed one row of ids from the start of a line; the logits after the last and the carry."""
+        carry, logits = self.start(1), None
+        for token in ids:
+            logits, carry = self.step(np.array([token]), carry)
+        return logits, carry
+
     def _invoke(self, inputs: dict) -> dict:
         out = self._runner(**inputs)
         self.passes += 1
         self.rows += len(inputs["ids"])
         return out
-

@@ -46,6 +46,7 @@ class Settings:
     rate_limit: str | None
     inference_threads: int
     memory_mb: int
+    storage_endpoint: str | None  # an emulator's URL, or None for the real API
 
 
 def _raw(environ, name: str) -> str:
@@ -94,4 +95,12 @@ def load(environ=None) -> Settings:
         rate_limit=rate_limit,
         inference_threads=_number(environ, "INFERENCE_THREADS", int, 1, 64),
         memory_mb=_number(environ, "MEMORY_MB", int, 128, 32768),
+        storage_endpoint=_endpoint(_raw(environ, "STORAGE_EMULATOR_HOST").strip()),
     )
+
+
+def _endpoint(value: str) -> str | None:
+    """An emulator's URL (a bare host:port is taken as http), or None."""
+    if not value:
+        return None
+    return value if "://" in value else f"http://{value}"

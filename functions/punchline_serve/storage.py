@@ -1,13 +1,12 @@
 """Read objects from a model location: a gs://bucket/prefix or a local folder, straight into memory."""
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelUnavailable
 
-_clients: dict = {}  # one client per endpoint (STORAGE_EMULATOR_HOST or the real API)
+_clients: dict = {}  # one client per endpoint: None (the library's default) or an emulator's URL
 _client_lock = threading.Lock()
 
 
@@ -40,24 +39,29 @@ def parse_uri(uri: str) -> Location:
     return Location(uri, None, uri)
 
 
-def client():
-    """The process-wide storage client, created on first use (one per STORAGE_EMULATOR_HOST value)."""
-    emulator = os.environ.get("STORAGE_EMULATOR_HOST", "")
+def client(endpoint: str | None = None):
+    """The process-wide storage client for an endpoint, created on first use.
+
+    None is google-cloud-storage's own default: the real API, or the emulator that STORAGE_EMULATOR_HOST
+    names. An endpoint (an emulator's URL) gets an anonymous client of its own.
+    """
     with _client_lock:
-        if emulator not in _clients:
+        if endpoint not in _clients:
             from google.cloud import storage  # imported lazily: local folders never need it
 
-            if emulator:
+            if endpoint:
                 from google.auth.credentials import AnonymousCredentials
 
-                _clients[emulator] = storage.Client(project="punchline-local", credentials=AnonymousCredentials())
+                _clients[endpoint] = storage.Client(project="punchline-local", credentials=AnonymousCredentials(),
+                                                    client_options={"api_endpoint": endpoint})
             else:
-                _clients[emulator] = storage.Client()
-        return _clients[emulator]
+                _clients[endpoint] = storage.Client()
+        return _clients[endpoint]
 
 
-def read(location: Location, name: str, timeout_s: float) -> bytes:
-    """Return the bytes of one object of the bundle; raise ModelUnavailable naming it."""
+def read(location: Location, name: str, timeout_s: float, endpoint: str | None = None) -> bytes:
+    """Return the bytes of one object of the bundle (from `endpoint`, see client()); raise ModelUnavailable
+    naming it."""
     where = location.describe(name)
     if location.bucket is None:
         try:
@@ -68,12 +72,12 @@ def read(location: Location, name: str, timeout_s: float) -> bytes:
     from google.cloud.storage.retry import DEFAULT_RETRY
 
     try:
-        blob = client().bucket(location.bucket).get_blob(
+        blob = client(endpoint).bucket(location.bucket).get_blob(
             location.object_name(name), timeout=timeout_s, retry=DEFAULT_RETRY.with_timeout(timeout_s))
         if blob is None:
             raise ModelUnavailable(f"{where} not found (bucket {location.bucket!r}, object "
                                    f"{location.object_name(name)!r})")
-        return _download(blob, timeout_s)
+        return _download(blob, timeout_s, endpoint)
     except ModelUnavailable:
         raise
     except exceptions.NotFound as exc:
@@ -84,7 +88,7 @@ def read(location: Location, name: str, timeout_s: float) -> bytes:
         raise ModelUnavailable(f"cannot fetch {where}: {type(exc).__name__}: {exc}"[:500]) from exc
 
 
-def _download(blob, timeout_s: float) -> bytes:
+def _download(blob, timeout_s: float, endpoint: str | None = None) -> bytes:
     """The object's bytes, pinned to the generation just looked up, read in one go.
 
     blob.download_as_bytes() walks the body in 8 KiB chunks and measures 0.7 s for 150 MB here; one read
@@ -93,7 +97,7 @@ def _download(blob, timeout_s: float) -> bytes:
     """
     from google.api_core import exceptions
 
-    session = client()._http  # the client's authorized session: same credentials, same endpoint
+    session = client(endpoint)._http  # the client's authorized session: same credentials, same endpoint
     url = blob.media_link
     if "generation=" not in url:  # GCS's mediaLink carries it; emulators may not
         url += f"{'&' if '?' in url else '?'}generation={blob.generation}"
