@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,6 @@ class Service:
     url: str
     port: int
     log: Path | None = None
-    env: dict = field(default_factory=dict)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -119,7 +118,7 @@ def group_members(group: int) -> list[int]:
     return members
 
 
-def _spawn(name: str, args: list[str], env: dict, log: Path | None) -> subprocess.Popen:
+def _spawn(args: list[str], env: dict, log: Path | None) -> subprocess.Popen:
     out = open(log, "ab") if log else subprocess.DEVNULL
     try:
         return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
@@ -134,7 +133,7 @@ def start_emulator(port: int | None = None, log: Path | None = None, timeout_s: 
     port = port or free_port()
     args = [str(emulator_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
             "-backend", "memory", "-public-host", f"127.0.0.1:{port}", "-log-level", "warn"]
-    proc = _spawn("emulator", args, dict(os.environ), log)
+    proc = _spawn(args, dict(os.environ), log)
     return Service("emulator", proc, f"http://127.0.0.1:{port}", port, log).ready("/storage/v1/b", timeout_s)
 
 
@@ -145,8 +144,8 @@ def spawn_function(env: dict, port: int | None = None, log: Path | None = None,
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     args = [sys.executable, "-m", "functions_framework", "--source", str(source), "--target", "punchline",
             "--host", "127.0.0.1", "--port", str(port)]
-    proc = _spawn("function", args, full_env, log)
-    return Service("function", proc, f"http://127.0.0.1:{port}", port, log, env)
+    proc = _spawn(args, full_env, log)
+    return Service("function", proc, f"http://127.0.0.1:{port}", port, log)
 
 
 def start_function(env: dict, port: int | None = None, log: Path | None = None, timeout_s: float = 60) -> Service:
@@ -173,7 +172,7 @@ def start_static_site(folder: Path, port: int | None = None, log: Path | None = 
     """Serve a built site folder with Python's http.server on 127.0.0.1."""
     port = port or free_port()
     args = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)]
-    proc = _spawn("site", args, dict(os.environ), log)
+    proc = _spawn(args, dict(os.environ), log)
     return Service("site", proc, f"http://127.0.0.1:{port}", port, log).ready("/", timeout_s)
 
 
