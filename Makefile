@@ -14,7 +14,7 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 model: $(STAMP)
-	$(BIN)/punchline train corpus --out models/default --quantize int8 --also-quantize none --also-quantize float16
+	$(BIN)/punchline train corpus --out models/default --quantize float16 --also-quantize none --also-quantize int8
 
 $(STAMP): requirements.txt functions/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

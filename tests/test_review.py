@@ -38,3 +38,11 @@ def test_ratings_are_scored_per_kind_and_must_be_complete(tmp_path):
     (tmp_path / "ratings.json").write_text(json.dumps(ratings))
     result = CliRunner().invoke(cli.main, ["review", "score", str(tmp_path), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["served"]["punch"] == 2.5
+
+
+def test_the_committed_review_scores_as_reported():
+    from punchline.processes import REPO
+
+    folder = REPO / "reports" / "review"
+    scores = review.score(json.loads((folder / "key.json").read_text()), json.loads((folder / "ratings.json").read_text()))
+    assert json.loads((folder / "scores.json").read_text()) == scores

@@ -21,6 +21,11 @@ def test_endings_never_echo_the_setups_word():
     assert not text.echoes("taking", "make") and not text.echoes("bed", "be")
 
 
+def test_contractions_never_end_a_punchline():
+    lex = rhyme.Lexicon(lexicon.build(["\n", "you've", "groove", "move"]), "test")
+    assert lex.endings_for("groove") == ["move"]
+
+
 def test_the_setups_last_word_is_read_whole_whatever_its_spelling():
     assert text.last_word("my résumé") == "resume"  # not "sum", cut at the accents
     assert text.last_word("so NAÏVE!!!") == "naive"

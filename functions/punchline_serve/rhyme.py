@@ -7,7 +7,7 @@ import json
 from .errors import BundleError
 from .text import echoes
 
-# words too slight to land a punchline on
+# words too slight to land a punchline on: function words and contractions
 WEAK_ENDINGS = frozenset("a an and the of to in on at by for or but so as is it i me my you your we he she they "
                          "them his her its our us be am are was were do did done has had have".split())
 
@@ -41,4 +41,4 @@ class Lexicon:
         if part is None:
             return []
         return [w for w in self.known_by_part.get(part, [])
-                if len(w) > 1 and w not in WEAK_ENDINGS and not echoes(w, word)]
+                if len(w) > 1 and w not in WEAK_ENDINGS and "'" not in w and not echoes(w, word)]

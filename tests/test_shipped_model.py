@@ -1,0 +1,23 @@
+"""The model the repo ships: what `make run` serves and the README tells deployers to upload."""
+
+import json
+
+from punchline import processes
+from punchline_serve import bundle, loader
+
+SHIPPED = processes.REPO / "models" / "default"
+
+
+def test_the_shipped_bundle_is_whole_and_every_file_matches_its_manifest():
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    assert set(manifest["files"]) == {p.name for p in SHIPPED.iterdir() if p.name != "manifest.json"}
+    fetched = bundle.fetch(str(SHIPPED), timeout_s=10)  # checks the size and SHA-256 of every file
+    assert fetched.manifest.architecture["quantization"] == "float16"  # eval --compare: keeps quality; int8 did not
+    assert fetched.bytes_fetched <= 45e6
+
+
+def test_the_shipped_model_answers_with_rhymes():
+    loaded = loader.load(str(SHIPPED), 1)
+    lines, rhymed = loaded.punchlines("they told me I was dreaming when I said I'd make it big", 3, 0.8, 80, 1)
+    assert rhymed and len(lines) == 3 and len(set(lines)) == 3
+    assert all(len(line.split()) >= 4 for line in lines)
