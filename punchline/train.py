@@ -52,30 +52,24 @@ def pad(seqs: list[np.ndarray], arch: modelling.Architecture, newline: int):
 
 
 def batches(seqs: list[np.ndarray], arch: modelling.Architecture, newline: int, batch_size: int, seed: int):
-    """A Keras dataset of padded batches of sequences of similar length (little padding to compute), the
-    batches in a new random order every epoch."""
-    import keras
+    """A tf.data dataset of padded batches of sequences of similar length (little padding to compute), the
+    batches in a new random order every epoch. Its signature leaves the width open (None): batches differ."""
+    import tensorflow as tf
 
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     groups = [[seqs[i] for i in order[k:k + batch_size]] for k in range(0, len(order), batch_size)]
     padded = [pad(group, arch, newline) for group in groups]
+    rng = np.random.default_rng(seed)
 
-    class Batches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(padded))
+    def generate():
+        for index in rng.permutation(len(padded)):
+            yield padded[index]
 
-        def __len__(self):
-            return len(padded)
-
-        def __getitem__(self, index):
-            return padded[self.order[index]]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(padded))
-
-    return Batches()
+    ids = tf.TensorSpec((None, None), tf.int32)
+    inputs = (ids, tf.TensorSpec((None, None, len(arch.ngram_orders)), tf.int32)) if arch.ngram_buckets else ids
+    signature = (inputs, tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.float32))
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(padded))), len(padded)
 
 
 @dataclass(frozen=True)
@@ -112,11 +106,11 @@ def fit(pairs: list[tuple[str, str]], *, embedding: int, units: int, layers: int
     arch = modelling.Architecture(vocab_size=len(vocab), embedding=embedding, units=units, layers=layers,
                                   ngram_buckets=ngram_buckets if ngram_orders else 0,
                                   ngram_orders=tuple(ngram_orders) if ngram_buckets else (), dropout=dropout)
-    data = batches(sequences(train_pairs, vocab), arch, 0, batch_size, seed)
+    data, steps = batches(sequences(train_pairs, vocab), arch, 0, batch_size, seed)
     model = modelling.build(arch)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
-    total = len(data) * epochs
+    total = steps * epochs
 
     class Progress(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -126,9 +120,9 @@ def fit(pairs: list[tuple[str, str]], *, embedding: int, units: int, layers: int
     callbacks = [Progress()]
     fit_args = {}
     if val_pairs:
-        fit_args["validation_data"] = batches(sequences(val_pairs, vocab), arch, 0, batch_size, seed)
+        fit_args["validation_data"] = batches(sequences(val_pairs, vocab), arch, 0, batch_size, seed)[0]
         callbacks.append(keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True))
-    history = model.fit(data, epochs=epochs, verbose=0, callbacks=callbacks, **fit_args)
+    history = model.fit(data, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks, **fit_args)
     val = history.history.get("val_loss")
     return Trained(model, arch, vocab, float(history.history["loss"][-1]), min(val) if val else None,
                    len(history.history["loss"]))

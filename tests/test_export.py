@@ -98,3 +98,11 @@ def test_candidates_end_on_a_rhyme_and_respect_max_chars(ngram_bundle):
     assert endings and all(c.tokens[-1] in endings for c in candidates)
     assert all(len(c.text) <= 30 for c in candidates)
     assert any(not c.ended for c in candidates) or all(len(c.tokens) >= decode.MIN_WORDS for c in candidates)
+
+
+def test_training_takes_batches_of_any_width_in_any_order():
+    # batches are grouped by length and shuffled: the first ones need not show every width to come
+    pairs = [(" ".join(["word"] * (1 + i % 7)), " ".join(["line"] * (1 + i % 5))) for i in range(40)]
+    fitted = train.fit(pairs, embedding=4, units=4, layers=1, epochs=2, batch_size=3, learning_rate=1e-2, seed=3,
+                       max_words=10, min_count=1, validation=0.2)
+    assert fitted.epochs_run == 2 and fitted.val_loss is not None
