@@ -65,11 +65,11 @@ def _sample(logprobs: np.ndarray, temperature: float, rng: np.random.Generator) 
 
 
 def _endings(model: Model, lexicon: Lexicon | None, setup_word: str | None, first: np.ndarray, rows: int,
-             temperature: float, rng: np.random.Generator) -> list[int] | None:
+             temperature: float, max_chars: int, rng: np.random.Generator) -> list[int] | None:
     """An ending word id for each row: rhymes with the setup's last word, drawn without replacement by the
     model's preference (Gumbel top-k), repeated when there are fewer rhymes than rows; None if no rhyme."""
     rhymes = lexicon.endings_for(setup_word) if lexicon is not None and setup_word else []
-    ids = np.array([model.index[w] for w in rhymes if w in model.index], dtype=np.int64)
+    ids = np.array([model.index[w] for w in rhymes if w in model.index and len(w) <= max_chars], dtype=np.int64)
     if not len(ids):
         return None
     keys = first[ids] / temperature + rng.gumbel(size=len(ids))
@@ -84,11 +84,12 @@ def propose(model: Model, lexicon: Lexicon | None, setup: str, rows: int, temper
     setup_tokens = words(setup)
     logits, carry = model.read([model.newline] + model.encode(setup_tokens[::-1]) + [model.newline])
     first = _log_softmax(logits[0])
-    endings = _endings(model, lexicon, last_word(setup), first, rows, temperature, rng) if rhyme else None
+    endings = _endings(model, lexicon, last_word(setup), first, rows, temperature, max_chars, rng) if rhyme else None
     rhymed = endings is not None
     if endings is None:  # no rhyme to aim for: the model draws the ending itself
         masked = np.repeat(first[None, :], rows, axis=0)
         masked[:, [model.newline] + ([] if model.unknown is None else [model.unknown])] = -np.inf
+        masked[:, model.lengths > max_chars] = -np.inf  # a line is at least its last word
         endings = _sample(masked, temperature, rng).tolist()
     ids = np.array(endings, dtype=np.int32)
     written = [[model.vocabulary[i]] for i in endings]

@@ -111,6 +111,7 @@ class Model:
         self.index = {token: i for i, token in enumerate(self.vocabulary)}
         self.newline = self.index[LINE_BREAK]
         self.unknown = self.index.get(UNKNOWN)
+        self.lengths = np.array([len(token) for token in self.vocabulary])
         arch = manifest.architecture
         try:
             self.state_size = int(arch["state_size"])
