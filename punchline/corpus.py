@@ -36,39 +36,42 @@ def _clean(line: str) -> str | None:
     return line if any(c.isalpha() for c in line) else None
 
 
-def pairs(texts: list[str], modern: bool = False) -> list[tuple[str, str]]:
-    """Every pair of neighbouring lines within a stanza (a blank line ends one), cleaned, without repeats: a
-    couplet file (setup, punchline, blank line) gives its couplets; verse gives each line and the next.
-    With modern, pairs holding an archaic word or elision (thee, hath, o'er, lov'd) are left out."""
-    seen, found = set(), []
+def stanzas(texts: list[str]) -> list[list[str]]:
+    """The cleaned lines of every stanza (a blank line ends one); lines _clean drops are left out."""
+    found = []
     for text in texts:
         stanza: list[str] = []
         for raw in unicodedata.normalize("NFKC", text).splitlines() + [""]:
             if not raw.strip():
+                if stanza:
+                    found.append(stanza)
                 stanza = []
-                continue
-            line = _clean(raw)
-            if line is None:
-                continue
+            elif (line := _clean(raw)) is not None:
+                stanza.append(line)
+    return found
+
+
+def pairs(texts: list[str], modern: bool = False) -> list[tuple[str, str]]:
+    """Every pair of neighbouring lines within a stanza, without repeats: a couplet file (setup, punchline,
+    blank line) gives its couplets; verse gives each line and the next. With modern, pairs holding an
+    archaic word or elision (thee, hath, o'er, lov'd) are left out."""
+    seen, found = set(), []
+    for stanza in stanzas(texts):
+        previous = None
+        for line in stanza:
             if modern and archaic(line):
-                stanza = []  # the pairs on either side of this line go with it
+                previous = None  # the pairs on either side of this line go with it
                 continue
-            if stanza and (stanza[-1].lower(), line.lower()) not in seen:
-                seen.add((stanza[-1].lower(), line.lower()))
-                found.append((stanza[-1], line))
-            stanza.append(line)
+            if previous is not None and (previous.lower(), line.lower()) not in seen:
+                seen.add((previous.lower(), line.lower()))
+                found.append((previous, line))
+            previous = line
     return found
 
 
 def couplets(texts: list[str]) -> set[tuple[str, str]]:
     """The pairs that are whole stanzas of two lines: the setup/punchline couplets."""
-    found = set()
-    for text in texts:
-        for stanza in re.split(r"\n\s*\n", unicodedata.normalize("NFKC", text)):
-            lines = [line for line in map(_clean, stanza.splitlines()) if line is not None]
-            if len(lines) == 2:
-                found.add((lines[0], lines[1]))
-    return found
+    return {(stanza[0], stanza[1]) for stanza in stanzas(texts) if len(stanza) == 2}
 
 
 def load_pairs(path: Path, min_pairs: int = 4, modern: bool = False) -> list[tuple[str, str]]:

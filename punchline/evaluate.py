@@ -54,29 +54,30 @@ COPY_RUN = 8  # words: a punchline holding a run this long from a corpus is not 
 SHUFFLE_SEED = 7
 
 
-def _rhyme_phones(word: str) -> list[str] | None:
+def _phones(word: str) -> str | None:
+    """A word's usual (first) pronunciation, or None if the dictionary does not know it."""
     import pronouncing
 
     phones = pronouncing.phones_for_word(word)
-    return phones[0].split() if phones else None
+    return phones[0] if phones else None
 
 
 def rhymes(a: str, b: str) -> bool | None:
     """Whether two words rhyme (same rhyming part, neither repeating the other); None if either is unknown."""
-    pa, pb = _rhyme_phones(a), _rhyme_phones(b)
+    pa, pb = _phones(a), _phones(b)
     if pa is None or pb is None:
         return None
-    return rhyming_part(" ".join(pa)) == rhyming_part(" ".join(pb)) and not echoes(a, b)
+    return rhyming_part(pa) == rhyming_part(pb) and not echoes(a, b)
 
 
 def _vowels(line: str, count: int) -> list[str] | None:
     """The last `count` vowel sounds of a line (stress marks dropped), reading back over its words."""
     found: list[str] = []
     for word in reversed(words(line)):
-        phones = _rhyme_phones(word)
+        phones = _phones(word)
         if phones is None:
             return None
-        found = [p.rstrip("012") for p in phones if p[-1].isdigit()] + found
+        found = [p.rstrip("012") for p in phones.split() if p[-1].isdigit()] + found
         if len(found) >= count:
             return found[-count:]
     return None
@@ -91,7 +92,7 @@ def rhyme_rate(pairs: list[tuple[str, str]]) -> float:
 def rhyme_depth_2plus(pairs: list[tuple[str, str]]) -> float:
     """Of the punchlines that rhyme, the share whose last two vowel sounds both match the setup's."""
     rhyming = [(s, l) for s, l in pairs if words(l) and words(s) and rhymes(words(s)[-1], words(l)[-1])]
-    deep = [_vowels(s, 2) is not None and _vowels(s, 2) == _vowels(l, 2) for s, l in rhyming]
+    deep = [(vowels := _vowels(s, 2)) is not None and vowels == _vowels(l, 2) for s, l in rhyming]
     return sum(deep) / len(deep) if deep else 0.0
 
 

@@ -20,7 +20,7 @@ from punchline_serve.text import words
 
 DISCOUNT = 0.75
 BOS, UNK = "<s>", "<unk>"
-CACHE_VERSION = 1  # bump when the counting below changes
+CACHE_VERSION = 2  # bump when the counting below changes
 
 
 def stanzas(texts: list[str]) -> list[list[str]]:
@@ -53,7 +53,9 @@ class Judge:
     unigrams: collections.Counter = field(default_factory=collections.Counter)
     total: int = 0
     trigrams: dict = field(default_factory=dict)  # (u, v) -> {w: count}
+    trigram_totals: dict = field(default_factory=dict)  # (u, v) -> sum of its counts
     middle: dict = field(default_factory=dict)  # v -> {w: number of distinct u before v w}
+    middle_totals: dict = field(default_factory=dict)  # v -> sum of those numbers
     continuation: collections.Counter = field(default_factory=collections.Counter)  # w -> distinct v before it
     continuation_total: int = 0
 
@@ -76,6 +78,8 @@ class Judge:
         judge.total = sum(judge.unigrams.values())
         for (v, w), before in middle_sets.items():
             judge.middle.setdefault(v, {})[w] = len(before)
+        judge.trigram_totals = {context: sum(following.values()) for context, following in judge.trigrams.items()}
+        judge.middle_totals = {v: sum(after.values()) for v, after in judge.middle.items()}
         judge.continuation = collections.Counter(w for _, w in seen_bigrams)
         judge.continuation_total = len(seen_bigrams)
         return judge
@@ -94,16 +98,16 @@ class Judge:
         after = self.middle.get(v)
         if not after:
             return self._p_continuation(w)
-        total = sum(after.values())
-        return (max(after.get(w, 0) - DISCOUNT, 0) + DISCOUNT * len(after) * self._p_continuation(w)) / total
+        return ((max(after.get(w, 0) - DISCOUNT, 0) + DISCOUNT * len(after) * self._p_continuation(w))
+                / self.middle_totals[v])
 
     def logprob(self, u: str, v: str, w: str) -> float:
         """ln P_KN(w | u v)."""
         following = self.trigrams.get((u, v))
         if not following:
             return math.log(self._p_middle(v, w))
-        total = sum(following.values())
-        p = (max(following.get(w, 0) - DISCOUNT, 0) + DISCOUNT * len(following) * self._p_middle(v, w)) / total
+        p = ((max(following.get(w, 0) - DISCOUNT, 0) + DISCOUNT * len(following) * self._p_middle(v, w))
+             / self.trigram_totals[(u, v)])
         return math.log(p)
 
     def slor(self, line: str) -> float | None:

@@ -30,9 +30,6 @@ class Lexicon:
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BundleError(f"invalid lexicon {where}: {exc}") from exc
 
-    def is_word(self, word: str) -> bool:
-        return word.lower() in self.part_of
-
     def endings_for(self, word: str) -> list[str]:
         """Words the model knows that rhyme with `word`: not the word itself, nor a spelling or inflection of
         it ("neighbourhood" for "neighborhood", "dreams" for "dream"), nor a word too slight to end on."""
