@@ -96,3 +96,17 @@ def test_a_service_that_ignores_sigterm_is_killed_after_the_timeout():
     service.stop(timeout_s=1)
     assert processes.group_members(proc.pid) == [] and proc.returncode == -9
     assert time.monotonic() - started < 10
+
+
+def test_real_process_behind_a_balancer_gives_each_client_its_own_limit(function_factory, bucket_uri, emulator):
+    fn = function_factory(MODEL_URI=bucket_uri, STORAGE_EMULATOR_HOST=emulator.url, RATE_LIMIT="2/minute",
+                          TRUSTED_PROXY_HOPS=2)
+    alice = {"X-Forwarded-For": "203.0.113.7, 34.120.0.1"}
+    bob = {"X-Forwarded-For": "198.51.100.9, 34.120.0.1"}
+    assert [get(f"{fn.url}/?n=1", alice)[0] for _ in range(3)] == [200, 200, 429]
+    assert [get(f"{fn.url}/?n=1", bob)[0] for _ in range(3)] == [200, 200, 429]
+    forged = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7, 34.120.0.1"}
+    assert get(f"{fn.url}/?n=1", forged)[0] == 429
+    logs = [json.loads(line) for line in fn.log.read_text().splitlines() if line.startswith("{")]
+    keys = {r["client"]["key"] for r in logs if r.get("path") == "/"}
+    assert len(keys) == 2 and {r["client"]["source"] for r in logs if r.get("path") == "/"} == {"x-forwarded-for[-2]"}

@@ -133,8 +133,10 @@ def handle(request):
         elif request.method not in methods:
             raise MethodNotAllowed(request.method, methods + ("OPTIONS",))
         else:
+            client = ratelimit.client(request.environ, settings.trusted_proxy_hops)
+            record["client"] = client.for_log()
             if settings.rate_limit and path in LIMITED_PATHS:
-                ratelimit.check(request, settings.rate_limit)
+                ratelimit.check(client, settings.rate_limit)
             body, status, extra, facts = view(request, settings)
             record.update(facts)
         headers.update(extra)

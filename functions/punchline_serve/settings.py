@@ -22,6 +22,11 @@ DOCUMENTED = {
     "DEFAULT_MAX_CHARS": ("80", "max_chars when the request gives none."),
     "MAX_WORK_CHARS": ("1600", "Hard cap on n × max_chars for one request (400 above)."),
     "RATE_LIMIT": ("60/minute", "Requests per client per instance, e.g. 60/minute; 'none' turns it off."),
+    "TRUSTED_PROXY_HOPS": (
+        "1",
+        "Proxies that append to X-Forwarded-For in front of the function: 1 for Cloud Functions as deployed, "
+        "2 behind an external Application Load Balancer (Cloud CDN), 0 to use the peer address (local runs).",
+    ),
     "INFERENCE_THREADS": ("2", "Threads LiteRT uses for one model pass."),
     "MEMORY_MB": ("512", "Memory the function is deployed with; logged with each request for cost reports."),
     "STORAGE_EMULATOR_HOST": (
@@ -44,6 +49,7 @@ class Settings:
     default_max_chars: int
     max_work_chars: int
     rate_limit: str | None
+    trusted_proxy_hops: int
     inference_threads: int
     memory_mb: int
     storage_endpoint: str | None  # an emulator's URL, or None for the real API
@@ -93,6 +99,7 @@ def load(environ=None) -> Settings:
         default_max_chars=_number(environ, "DEFAULT_MAX_CHARS", int, 1, max_chars_limit),
         max_work_chars=_number(environ, "MAX_WORK_CHARS", int, 1, 1_000_000),
         rate_limit=rate_limit,
+        trusted_proxy_hops=_number(environ, "TRUSTED_PROXY_HOPS", int, 0, 8),
         inference_threads=_number(environ, "INFERENCE_THREADS", int, 1, 64),
         memory_mb=_number(environ, "MEMORY_MB", int, 128, 32768),
         storage_endpoint=_endpoint(_raw(environ, "STORAGE_EMULATOR_HOST").strip()),
