@@ -96,13 +96,15 @@ def bucket_uri(emulator_env, tiny_bundle) -> str:
 @pytest.fixture
 def fresh_instance():
     """Forget any loaded model, as a new Cloud Functions instance would."""
-    from punchline_serve import loader, ratelimit
+    from punchline_serve import cache, loader, ratelimit
 
     loader.reset()
     ratelimit.reset()
+    cache.reset()
     yield
     loader.reset()
     ratelimit.reset()
+    cache.reset()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import loader, params, ratelimit, settings as settings_module
+from . import cache, loader, params, ratelimit, settings as settings_module
 from .errors import BodyTooLarge, MethodNotAllowed, NotFound, OriginRefused, PunchlineError
 
 GENERATE_METHODS = ("GET", "POST")
@@ -79,14 +79,28 @@ def _load_model(settings) -> tuple[loader.Loaded, dict]:
 def _generate(request, settings):
     parsed = params.parse(_read_values(request, settings), settings, _wants_text(request))
     loaded, facts = _load_model(settings)
-    seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
-    start = time.perf_counter()
-    lines, rhymed = loaded.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
-    facts.update(generate_ms=round((time.perf_counter() - start) * 1000, 1), n=parsed.n, rhymed=rhymed)
-    if parsed.text:
-        return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}, facts
     manifest = loaded.model.manifest
-    return {
+    seed = parsed.seed if parsed.seed is not None else secrets.randbelow(params.SEED_MAX + 1)
+    key = cache.Key(manifest.version, parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+    # A GET naming its seed is the same answer every time for this model: HTTP caches may keep it.
+    cacheable = parsed.seed is not None and request.method == "GET"
+    headers = {"Cache-Control": cache.UNCACHEABLE}
+    if cacheable:
+        headers = {"ETag": cache.etag(key, parsed.text), "Cache-Control": cache.CACHEABLE, "Vary": cache.VARY}
+        if request.if_none_match.contains_weak(headers["ETag"].strip('"')):
+            facts.update(cache="hit", generate_ms=0.0, n=parsed.n)
+            return "", 304, headers, facts
+    start = time.perf_counter()
+
+    def generate():
+        return loaded.punchlines(parsed.prompt, parsed.n, parsed.temperature, parsed.max_chars, seed)
+
+    size = settings.cache_size if parsed.seed is not None else 0
+    lines, rhymed, used = cache.lines_for(key, size, generate)
+    facts.update(generate_ms=round((time.perf_counter() - start) * 1000, 1), n=parsed.n, rhymed=rhymed, cache=used)
+    if parsed.text:
+        return "\n".join(lines) + "\n", 200, {**headers, "Content-Type": "text/plain; charset=utf-8"}, facts
+    body = {
         "punchlines": lines,
         "prompt": parsed.prompt,
         "seed": seed,
@@ -94,18 +108,20 @@ def _generate(request, settings):
         "max_chars": parsed.max_chars,
         "model": {"name": manifest.name, "version": manifest.version},
         "rhymed": rhymed,
-        "cold_start": facts["cold_start"],
-        "timings_ms": {"load": facts["load_ms"], "fetch": facts["fetch_ms"], "generate": facts["generate_ms"]},
-    }, 200, {}, facts
+    }
+    if not cacheable:  # what this request cost: a cached copy would repeat it to requests it does not describe
+        body.update(cold_start=facts["cold_start"],
+                    timings_ms={"load": facts["load_ms"], "fetch": facts["fetch_ms"], "generate": facts["generate_ms"]})
+    return body, 200, headers, facts
 
 
 def _warmup(request, settings):
     _, facts = _load_model(settings)
-    return {**loader.status(), "cold_start": facts["cold_start"]}, 200, {}, facts
+    return {**loader.status(), "cold_start": facts["cold_start"]}, 200, {"Cache-Control": cache.UNCACHEABLE}, facts
 
 
 def _status(request, settings):
-    return loader.status(), 200, {}, {}
+    return loader.status(), 200, {"Cache-Control": cache.UNCACHEABLE}, {}
 
 
 ROUTES = {
@@ -144,8 +160,10 @@ def handle(request):
         body, status = exc.payload(), exc.status
         record.update(severity="WARNING" if status < 500 else "ERROR", error=str(exc)[:500])
         headers.update(exc.headers(settings))
+        headers["Cache-Control"] = cache.UNCACHEABLE
     except Exception as exc:  # a bug: say so, log the traceback, keep serving
         body, status = {"error": "internal error; this is a bug, please report it"}, 500
+        headers["Cache-Control"] = cache.UNCACHEABLE
         record.update(severity="ERROR", error=f"{type(exc).__name__}: {exc}"[:500],
                       traceback=traceback.format_exc()[-4000:])
     duration_ms = (time.perf_counter() - start) * 1000

@@ -27,6 +27,10 @@ DOCUMENTED = {
         "Proxies that append to X-Forwarded-For in front of the function: 1 for Cloud Functions as deployed, "
         "2 behind an external Application Load Balancer (Cloud CDN), 0 to use the peer address (local runs).",
     ),
+    "CACHE_SIZE": (
+        "512",
+        "Seeded answers each instance keeps in memory (least recently used go first); 0 turns the cache off.",
+    ),
     "INFERENCE_THREADS": ("2", "Threads LiteRT uses for one model pass."),
     "MEMORY_MB": ("512", "Memory the function is deployed with; logged with each request for cost reports."),
     "STORAGE_EMULATOR_HOST": (
@@ -50,6 +54,7 @@ class Settings:
     max_work_chars: int
     rate_limit: str | None
     trusted_proxy_hops: int
+    cache_size: int
     inference_threads: int
     memory_mb: int
     storage_endpoint: str | None  # an emulator's URL, or None for the real API
@@ -100,6 +105,7 @@ def load(environ=None) -> Settings:
         max_work_chars=_number(environ, "MAX_WORK_CHARS", int, 1, 1_000_000),
         rate_limit=rate_limit,
         trusted_proxy_hops=_number(environ, "TRUSTED_PROXY_HOPS", int, 0, 8),
+        cache_size=_number(environ, "CACHE_SIZE", int, 0, 1_000_000),
         inference_threads=_number(environ, "INFERENCE_THREADS", int, 1, 64),
         memory_mb=_number(environ, "MEMORY_MB", int, 128, 32768),
         storage_endpoint=_endpoint(_raw(environ, "STORAGE_EMULATOR_HOST").strip()),
