@@ -53,6 +53,7 @@ def bench_figures(path: Path) -> dict | None:
 
 
 SCENARIOS = (16, 1_000, 100_000)  # punchlines a day on the cost page
+CDN_HIT_SHARE = 0.8  # the caching table: a shared cache answering this share (the repeat-heavy load mix)
 
 
 def cost_page(bench: dict | None) -> dict:
@@ -60,7 +61,8 @@ def cost_page(bench: dict | None) -> dict:
     prices = cost_model.pricing()
     deploy = cost_model.deploy_settings()
     page = {"deploy": deploy, "prices": prices, "worst_case": cost_model.worst_case_monthly(deploy, prices),
-            "vm": prices["vm"], "idle_minutes": cost_model.DEFAULT_IDLE_MINUTES, "rows": [], "chart": None}
+            "vm": prices["vm"], "idle_minutes": cost_model.DEFAULT_IDLE_MINUTES, "rows": [], "chart": None,
+            "caching": [], "cdn_hit_share": CDN_HIT_SHARE}
     if bench is None:
         return page
     tier = cost_model.Tier(deploy["memory_mb"], deploy["cpu"], deploy["min_instances"], deploy["region_tier"])
@@ -74,6 +76,13 @@ def cost_page(bench: dict | None) -> dict:
             row[provider] = {"monthly": e.monthly, "list": e.monthly_without_free_tier,
                              "per_1000": e.per_1000_requests_list, "binding": e.binding_free_limit}
         page["rows"].append(row)
+        cached_share = cost_model.cold_share_from_idle_gap(per_day * (1 - CDN_HIT_SHARE), cost_model.DEFAULT_IDLE_MINUTES)
+        cached = cost_model.Traffic(per_day, cached_share, bench["cold_start_s"], bench["warm_p50_ms"] / 1000,
+                                    cache_hit_share=CDN_HIT_SHARE)
+        with_cdn = cost_model.estimate("gen2", cached, tier, prices)
+        page["caching"].append({"per_day": per_day, "without": row["gen2"]["monthly"], "with_cdn": with_cdn.monthly,
+                                "function_only": with_cdn.monthly - sum(with_cdn.lines_after_free.get(k, 0.0) for k in
+                                                                         ("cdn_lookups", "cdn_egress", "load_balancer"))})
     page["chart"] = _chart(page["rows"], prices["vm"]["monthly"])
     return page
 

@@ -175,14 +175,19 @@ def bench(quick, as_json, quantize, corpus, out, work):
               type=click.Path(exists=True, file_okay=False, path_type=Path), help="Bundle the function serves.")
 @click.option("--requests", default=2000, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.option("--mix", type=click.Choice(["unique", "repeat"]), default="unique", show_default=True,
+              help="unique: every request different; repeat: 80% of requests from 20 shared links.")
+@click.option("--cache-size", type=click.IntRange(0, 1_000_000),
+              help="The function's CACHE_SIZE (0: cache off) [default: the function's default].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def load(bundle_dir, requests, concurrency, as_json):
-    """Load-test the real function on 127.0.0.1: errors, latency percentiles, RSS before and after."""
+def load(bundle_dir, requests, concurrency, mix, cache_size, as_json):
+    """Load-test the real function on 127.0.0.1: errors, latency percentiles, CPU time, cache hit rate, RSS."""
     import json as json_module
 
     from punchline import load as load_module
 
-    report = load_module.run(bundle_dir, requests, concurrency, log=lambda m: click.echo(f"[load] {m}", err=True))
+    report = load_module.run(bundle_dir, requests, concurrency, log=lambda m: click.echo(f"[load] {m}", err=True),
+                             mix=mix, cache_size=cache_size)
     if as_json:
         click.echo(json_module.dumps(report, sort_keys=True))
     else:
@@ -190,6 +195,8 @@ def load(bundle_dir, requests, concurrency, as_json):
                    f"({report['rps']:.1f} requests/s at concurrency {concurrency})")
         click.echo(f"latency ms: p50 {report['p50_ms']:.0f}, p95 {report['p95_ms']:.0f}, "
                    f"p99 {report['p99_ms']:.0f}, max {report['max_ms']:.0f}")
+        click.echo(f"mix {mix}: cache hit rate {report['cache_hit_rate']:.1%}, serving CPU "
+                   f"{report['cpu_seconds']:.1f} s ({report['cpu_ms_per_request']:.1f} ms per request)")
         click.echo(f"serving process RSS: {report['rss_before_mib']:.0f} MiB before, "
                    f"{report['rss_after_mib']:.0f} MiB after")
         for error in report["first_errors"]:
@@ -243,9 +250,12 @@ def _providers(provider: str) -> tuple[str, ...]:
 @click.option("--warm-s", type=click.FloatRange(0, 3600), help="Warm request duration [default: reports/bench.json].")
 @click.option("--response-kb", default=2.0, show_default=True, type=click.FloatRange(0, 1e6))
 @click.option("--bucket-gb", default=0.15, show_default=True, type=click.FloatRange(0, 1e6))
+@click.option("--cache-hit-share", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of requests a shared cache (Cloud CDN behind a load balancer) answers without the "
+                   "function; above 0 adds the CDN's lookups, egress and the balancer's forwarding rule.")
 @_tier_options
-def estimate(requests_per_day, cold_share, idle_minutes, cold_s, warm_s, response_kb, bucket_gb, memory_mb, cpu,
-             min_instances, region_tier, provider, as_json):
+def estimate(requests_per_day, cold_share, idle_minutes, cold_s, warm_s, response_kb, bucket_gb, cache_hit_share,
+             memory_mb, cpu, min_instances, region_tier, provider, as_json):
     """Monthly cost for a traffic level, with and without the free tier, and which free limit binds first."""
     import json as json_module
 
@@ -256,9 +266,10 @@ def estimate(requests_per_day, cold_share, idle_minutes, cold_s, warm_s, respons
         raise click.UsageError("give --cold-s and --warm-s (no reports/bench.json to take them from)")
     cold_s = cold_s if cold_s is not None else measured[0]
     warm_s = warm_s if warm_s is not None else measured[1]
-    if cold_share is None:
-        cold_share = cost_module.cold_share_from_idle_gap(requests_per_day, idle_minutes)
-    traffic = cost_module.Traffic(requests_per_day, cold_share, cold_s, warm_s, response_kb, bucket_gb)
+    if cold_share is None:  # only the requests the cache does not answer keep instances warm
+        cold_share = cost_module.cold_share_from_idle_gap(requests_per_day * (1 - cache_hit_share), idle_minutes)
+    traffic = cost_module.Traffic(requests_per_day, cold_share, cold_s, warm_s, response_kb, bucket_gb,
+                                  cache_hit_share)
     tier = cost_module.Tier(memory_mb, cpu, min_instances, region_tier)
     try:
         results = {p: cost_module.estimate(p, traffic, tier).to_dict() for p in _providers(provider)}
@@ -269,7 +280,8 @@ def estimate(requests_per_day, cold_share, idle_minutes, cold_s, warm_s, respons
                                      sort_keys=True))
         return
     click.echo(f"{requests_per_day:,.0f} requests/day, {cold_share:.1%} cold ({cold_s:.2f} s), warm {warm_s:.3f} s, "
-               f"{memory_mb} MB, {cpu:g} vCPU, {min_instances} min instances, region tier {region_tier}")
+               f"{memory_mb} MB, {cpu:g} vCPU, {min_instances} min instances, region tier {region_tier}"
+               + (f", {cache_hit_share:.0%} answered by Cloud CDN" if cache_hit_share else ""))
     click.echo(f"{'provider':<8} {'per month':>12} {'no free tier':>13} {'per 1,000 (list)':>17}  "
                "free limit that binds first")
     for name, e in results.items():
@@ -331,7 +343,8 @@ def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as
         return
     first = next(iter(results.values()))
     click.echo(f"{first['requests']:,} requests over {first['period_days']:.2f} days "
-               f"({first['requests_per_day']:,.1f}/day, {first['cold_share']:.1%} cold), {first['memory_mb']} MB")
+               f"({first['requests_per_day']:,.1f}/day, {first['cold_share']:.1%} cold, "
+               f"{first['cache_hit_share']:.1%} answered from the instance's cache), {first['memory_mb']} MB")
     click.echo(f"{'provider':<8} {'this period':>12} {'month, from logs':>17} {'month, estimate':>16}")
     for name, r in results.items():
         click.echo(f"{name:<8} {'$' + format(r['period_cost_without_free_tier'], ',.4f'):>12} "

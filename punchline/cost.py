@@ -61,6 +61,7 @@ class Traffic:
     warm_s: float
     response_kb: float = 2.0
     bucket_gb: float = 0.15
+    cache_hit_share: float = 0.0  # answered by a shared cache (Cloud CDN) without reaching the function
 
 
 @dataclass
@@ -100,6 +101,8 @@ def _validate(traffic: Traffic, tier: Tier, provider: str) -> None:
         raise CostError(f"cold share must be between 0 and 1, got {traffic.cold_share}")
     if traffic.cold_s < 0 or traffic.warm_s < 0:
         raise CostError("durations must be 0 or more")
+    if not 0 <= traffic.cache_hit_share <= 1:
+        raise CostError(f"cache hit share must be between 0 and 1, got {traffic.cache_hit_share}")
     if provider == "gen1" and tier.memory_mb not in GEN1_MEMORY_TIERS:
         raise CostError(f"1st gen memory must be one of {GEN1_MEMORY_TIERS} MB, got {tier.memory_mb}")
     if tier.region_tier not in (1, 2):
@@ -116,7 +119,8 @@ def estimate(provider: str, traffic: Traffic, tier: Tier, prices: dict | None = 
     prices = prices or pricing()
     p = prices[provider]
     month_s = prices["month_days"] * 86400
-    requests = traffic.requests_per_day * prices["month_days"]
+    asked = traffic.requests_per_day * prices["month_days"]
+    requests = asked * (1 - traffic.cache_hit_share)  # what reaches the function
     increment = p["billing_increment_ms"]
     if billed_s_per_request is None:
         billed_s_per_request = (traffic.cold_share * billed_seconds(traffic.cold_s, increment)
@@ -157,14 +161,22 @@ def estimate(provider: str, traffic: Traffic, tier: Tier, prices: dict | None = 
         assumptions.append("the model still lives in a GCS bucket")
     if idle:
         lines["min_instances_idle"] = after["min_instances_idle"] = idle
+    if traffic.cache_hit_share > 0:  # Cloud CDN needs an external load balancer in front of the function
+        cdn = prices["cdn"]
+        hits = asked - requests
+        lines["cdn_lookups"] = after["cdn_lookups"] = asked / 10_000 * cdn["per_10000_lookups"]
+        lines["cdn_egress"] = after["cdn_egress"] = hits * traffic.response_kb * 1000 / 2**30 * cdn["egress_per_gib"]
+        lines["load_balancer"] = after["load_balancer"] = cdn["forwarding_rule_hour"] * 24 * prices["month_days"]
+        assumptions.append(f"{traffic.cache_hit_share:.0%} of requests answered by Cloud CDN; its lookups, cache "
+                           "egress and the load balancer's forwarding rule are added, with no free tier")
     binding, binding_rpd = None, None
-    per_request_use = {k: usage[k] / requests for k in free if requests and usage[k] > 0}
+    per_request_use = {k: usage[k] / asked for k in free if asked and usage[k] > 0}
     if per_request_use:
         binding = min(per_request_use, key=lambda k: free[k] / per_request_use[k])
         binding_rpd = free[binding] / per_request_use[binding] / prices["month_days"]
     total, total_free = sum(lines.values()), sum(after.values())
-    return Estimate(provider, requests, usage, free, lines, after, total, total_free,
-                    total_free / requests * 1000 if requests else 0.0, total / requests * 1000 if requests else 0.0,
+    return Estimate(provider, asked, usage, free, lines, after, total, total_free,
+                    total_free / asked * 1000 if asked else 0.0, total / asked * 1000 if asked else 0.0,
                     binding, binding_rpd, assumptions)
 
 
@@ -255,7 +267,8 @@ def from_logs(records: list[dict], provider: str, tier: Tier, prices: dict | Non
     # the same formula on what was actually billed: scale the period to a month
     month_scale = prices["month_days"] / span_days
     actual = estimate(provider, traffic, tier, prices, billed_s_per_request=billed / len(records))
+    hits = sum(1 for r in records if r.get("cache") == "hit")
     return {"requests": len(records), "period_days": span_days, "requests_per_day": per_day,
-            "cold_share": traffic.cold_share, "billed_seconds": billed, "memory_mb": memory_mb,
+            "cold_share": traffic.cold_share, "cache_hits": hits, "cache_hit_share": hits / len(records), "billed_seconds": billed, "memory_mb": memory_mb,
             "period_cost_without_free_tier": actual.monthly_without_free_tier / month_scale,
             "monthly_from_logs": actual.to_dict(), "monthly_estimate": modelled.to_dict()}

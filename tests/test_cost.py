@@ -129,3 +129,25 @@ def test_cli_commands(tmp_path):
     assert runner.invoke(cli.main, ["cost", "from-logs", str(empty)]).exit_code == 1
     both = runner.invoke(cli.main, ["cost", "budget", "--per-day", "1", "--per-month", "2", "--duration-s", "1"])
     assert both.exit_code == 2 and "exactly one" in both.output
+
+
+def test_a_shared_cache_takes_requests_off_the_function_and_adds_its_own_charges():
+    tier = cost.Tier(512, 1.0)
+    plain = cost.estimate("gen2", cost.Traffic(100_000, 0.0, 0.0, 0.1, 2.0, 0.0), tier, PRICES)
+    cached = cost.estimate("gen2", cost.Traffic(100_000, 0.0, 0.0, 0.1, 2.0, 0.0, cache_hit_share=0.8), tier, PRICES)
+    assert cached.requests_per_month == plain.requests_per_month == 3_000_000
+    assert cached.usage["requests"] == pytest.approx(600_000)  # only the misses reach the function
+    assert cached.usage["vcpu_seconds"] == pytest.approx(plain.usage["vcpu_seconds"] * 0.2)
+    # hand-worked: 3M lookups at $0.0075 per 10k; 2.4M hits x 2 kB at $0.08/GiB; one rule all month
+    assert cached.lines["cdn_lookups"] == pytest.approx(2.25)
+    assert cached.lines["cdn_egress"] == pytest.approx(2_400_000 * 2000 / 2**30 * 0.08)
+    assert cached.lines["load_balancer"] == pytest.approx(0.025 * 24 * 30)
+    assert "cdn_lookups" not in plain.lines
+
+
+def test_from_logs_counts_cache_hits():
+    lines = [json.loads(line) for line in log_lines(4, 50.0)[2:]]
+    for record, used in zip(lines, ["miss", "hit", "hit", "off"]):
+        record["cache"] = used
+    result = cost.from_logs(cost.parse_log_lines([json.dumps(r) for r in lines]), "gen2", cost.Tier(512, 1.0), PRICES)
+    assert result["cache_hits"] == 2 and result["cache_hit_share"] == pytest.approx(0.5)

@@ -86,7 +86,8 @@ def _generate(request, settings):
     cacheable = parsed.seed is not None and request.method == "GET"
     headers = {"Cache-Control": cache.UNCACHEABLE}
     if cacheable:
-        headers = {"ETag": cache.etag(key, parsed.text), "Cache-Control": cache.CACHEABLE, "Vary": cache.VARY}
+        headers = {"ETag": cache.etag(key, parsed.text), "Cache-Control": cache.CACHEABLE, "Vary": cache.VARY,
+                   **cache.NETLIFY}
         if request.if_none_match.contains_weak(headers["ETag"].strip('"')):
             facts.update(cache="hit", generate_ms=0.0, n=parsed.n)
             return "", 304, headers, facts
