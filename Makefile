@@ -16,7 +16,7 @@ test: $(STAMP) system-deps
 model: $(STAMP)
 	$(BIN)/punchline train corpus --out models/default --quantize float16 --also-quantize none --also-quantize int8
 
-$(STAMP): requirements.txt functions/requirements.txt pyproject.toml
+$(STAMP): requirements.txt functions/requirements.txt site/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -4,7 +4,6 @@ original recipe, on this machine, with a model of the ~150 MB production configu
 import dataclasses
 import hashlib
 import http.client
-import importlib.metadata
 import json
 import math
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from punchline import corpus, modelling, processes, train, upload
+from punchline import corpus, modelling, processes, rehearse, train, upload
 from punchline_serve import decode
 
 REPO = processes.REPO
@@ -248,32 +247,11 @@ def concurrency_ceiling(bundle_dir: Path, threads: int, seeds=range(100, 112), f
             "ceiling_c8_c1": alone_ms / (rows_per_request * row_ms)}
 
 
-def deployed_dependencies_mib() -> float:
-    """Installed size of functions/requirements.txt and everything it pulls in, as installed here."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    todo = [Requirement(line).name for line in (REPO / "functions" / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
-    seen, total = set(), 0
-    while todo:
-        name = canonicalize_name(todo.pop())
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        for file in dist.files or []:
-            try:
-                total += file.locate().stat().st_size
-            except OSError:
-                pass
-        for requirement in map(Requirement, dist.requires or []):
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return total / 2**20
+def deployed_dependencies_mib(work: Path, log=None) -> float:
+    """Installed size of a fresh environment holding only functions/requirements.txt (the deploy rehearsal's:
+    what Cloud Functions' build installs)."""
+    python = rehearse.environment(work / "function-env", rehearse.FUNCTION_DIR / "requirements.txt", log)
+    return rehearse.installed_mib(python)
 
 
 def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=None) -> dict:
@@ -343,7 +321,7 @@ def run(*, quick: bool, quantization: str, corpus_path: Path, work: Path, log=No
         "rps_c8": rps_c8,
         "peak_rss_mib": peak_rss,
         "baseline_peak_rss_mib": max(r["peak_rss_mib"] for r in base_cold),
-        "deployed_dependencies_mib": deployed_dependencies_mib(),
+        "deployed_dependencies_mib": deployed_dependencies_mib(work, log),
         "punchline_chars": MAX_CHARS,
         "setup_line": SETUP,
         "rhyme_step": True,

@@ -169,9 +169,10 @@ def memory_mib(service: Service, field: str = "VmHWM") -> float:
 
 
 def start_static_site(folder: Path, port: int | None = None, log: Path | None = None, timeout_s: float = 15) -> Service:
-    """Serve a built site folder with Python's http.server on 127.0.0.1."""
+    """Serve a built site folder on 127.0.0.1 as Netlify would: netlify.toml's headers and redirects and
+    the folder's _headers applied (punchline.netlify_local)."""
     port = port or free_port()
-    args = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), str(port)]
+    args = [sys.executable, "-m", "punchline.netlify_local", str(folder), "--port", str(port)]
     proc = _spawn(args, dict(os.environ), log)
     return Service("site", proc, f"http://127.0.0.1:{port}", port, log).ready("/", timeout_s)
 

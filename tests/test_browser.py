@@ -15,6 +15,7 @@ RECORD_STATES = """
 window.__states = [];
 document.addEventListener('DOMContentLoaded', () => {
   const el = document.getElementById('state');
+  if (!el) return;  // not the punchline page
   window.__states.push(el.dataset.state);
   new MutationObserver(() => {
     const s = el.dataset.state;
@@ -216,3 +217,24 @@ def test_rate_limited_drop_says_when_to_try_again(browser, stack, tiny_bundle):
     finally:
         site.stop()
         function.stop()
+
+
+def test_the_site_is_served_with_netlifys_headers_and_404_page(browser, stack):
+    """The built site behind netlify_local: the CSP arrives as a header (not only a <meta>), with
+    netlify.toml's headers, and an unknown path gets the 404 page with status 404."""
+    page = new_page(browser)
+    response = page.goto(stack["site"].url + "/")
+    headers = response.headers
+    csp = headers["content-security-policy"]
+    assert f"connect-src 'self' {stack['function'].url}" in csp and "script-src 'self'" in csp
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    # the header is enforced: an inline script injected into the page does not run
+    page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';
+                             document.body.append(s); }""")
+    assert page.evaluate("window.__ran === undefined")
+    asset = page.locator("script[src^='/assets/']").first.get_attribute("src")
+    assert "immutable" in page.request.get(stack["site"].url + asset).headers["cache-control"]
+    missing = page.goto(stack["site"].url + "/no/such/page")
+    assert missing.status == 404 and "content-security-policy" in missing.headers
+    assert page.locator("h1").count() == 1 and "404" in page.title() + page.text_content("body")
+    assert page.errors == []
