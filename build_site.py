@@ -4,6 +4,7 @@ Settings come from the environment at build time (flags override them):
   PUNCHLINE_FUNCTION_URL  the function's public URL (required for production builds)
   CONTEXT                 Netlify's build context; "production" makes the function URL required
   PUNCHLINE_BENCH_JSON    benchmark report whose cold-start figures the page quotes (default reports/bench.json)
+  URL                     the site's public URL (Netlify sets it): link previews need absolute image URLs
 """
 
 import hashlib
@@ -122,6 +123,32 @@ def fingerprint(out: Path) -> dict[str, str]:
     return assets
 
 
+CARD_SIZE = (1200, 630)  # Open Graph's recommended link-preview size
+CARD_TEXT = ("Punchline", "Give it a setup line.", "A small lyric model answers with a rhyme.")
+
+
+def card_image(out: Path) -> str:
+    """Draw the link-preview card (PNG, with Pillow) into assets/ under a content hash; its published path."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", CARD_SIZE, "#111111")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([(0, CARD_SIZE[1] - 24), (CARD_SIZE[0], CARD_SIZE[1])], fill="#ffcc33")
+    title, *lines = CARD_TEXT
+    draw.text((80, 150), title, fill="#ffcc33", font=ImageFont.load_default(size=120))
+    for i, line in enumerate(lines):
+        draw.text((84, 330 + 70 * i), line, fill="#f2f2f2", font=ImageFont.load_default(size=52))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    data = buffer.getvalue()
+    published = Path("assets") / f"card.{hashlib.sha256(data).hexdigest()[:12]}.png"
+    (out / published).parent.mkdir(parents=True, exist_ok=True)
+    (out / published).write_bytes(data)
+    return "/" + published.as_posix()
+
+
 def content_security_policy(origin: str, header: bool = True) -> str:
     """The page's CSP; frame-ancestors only works as a header, so the <meta> copy leaves it out."""
     return "; ".join(part for part in [
@@ -137,7 +164,7 @@ def content_security_policy(origin: str, header: bool = True) -> str:
     ] if part)
 
 
-def build(out: Path, function_url: str, production: bool, bench_json: Path) -> list[Path]:
+def build(out: Path, function_url: str, production: bool, bench_json: Path, site_url: str = "") -> list[Path]:
     """Build the site into out (replaced whole); return the files written."""
     if not function_url:
         if production:
@@ -150,11 +177,13 @@ def build(out: Path, function_url: str, production: bool, bench_json: Path) -> l
         shutil.rmtree(out)
     out.mkdir(parents=True)
     assets = fingerprint(out)
+    assets["card.png"] = card_image(out)
     csp = content_security_policy(origin)
     config = {"functionUrl": function_url, "requestTimeoutS": REQUEST_TIMEOUT_S, "bench": bench_figures(bench_json)}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     context = {"assets": assets, "config": config, "meta_csp": content_security_policy(origin, header=False),
+               "site_url": site_url.rstrip("/"),
                "bench": config["bench"], "cost": cost_page(config["bench"])}
     for template in sorted(TEMPLATES.rglob("*.html")):
         name = template.relative_to(TEMPLATES).as_posix()
@@ -175,11 +204,14 @@ def build(out: Path, function_url: str, production: bool, bench_json: Path) -> l
               help="Require a real function URL [default: on when CONTEXT=production, as on Netlify].")
 @click.option("--bench-json", envvar="PUNCHLINE_BENCH_JSON", default="reports/bench.json", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Benchmark report the page quotes.")
-def main(out, function_url, production, bench_json):
+@click.option("--site-url", envvar="URL", default="",
+              help="The site's public URL, for absolute link-preview URLs [env URL, which Netlify sets].")
+def main(out, function_url, production, bench_json, site_url):
     """Build the Punchline site from site/templates and site/static."""
     if production is None:
         production = os.environ.get("CONTEXT") == "production"
-    files = build(out, function_url, production, bench_json if bench_json.is_absolute() else ROOT / bench_json)
+    files = build(out, function_url, production, bench_json if bench_json.is_absolute() else ROOT / bench_json,
+                  site_url)
     click.echo(f"built {len(files)} files into {out}/ (function: {function_url or LOCAL_FUNCTION_URL})")
 
 

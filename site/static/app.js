@@ -175,48 +175,160 @@
     return button;
   }
 
-  function renderPunchlines(prompt, lines) {
-    const setup = $("setup");
-    const list = $("lines");
-    setup.textContent = prompt ? prompt : "(no setup line)";
+  // ---- Links that bring back the exact line -------------------------------------------------------------
+  // Same setup, seed, creativity, length and model version give the same lines, so a link carrying them
+  // (in the query: readable, and under any browser's URL limit) brings the line back.
+  const SEED_MAX = 4294967295;
+  const MAX_PROMPT = 200;
+  const HISTORY_KEY = "punchline.history";
+  const HISTORY_MAX = 20;
+  let current = null; // the answer on screen: {prompt, n, temperature, maxChars, seed, version, lines}
+
+  function permalink(answer, index) {
+    const query = new URLSearchParams();
+    if (answer.prompt) query.set("s", answer.prompt);
+    query.set("seed", String(answer.seed));
+    query.set("t", answer.temperature.toFixed(1));
+    query.set("m", String(answer.maxChars));
+    query.set("n", String(answer.n));
+    query.set("i", String(index));
+    query.set("v", answer.version);
+    return window.location.origin + "/?" + query.toString();
+  }
+
+  function shareMessage(prompt, line, link) {
+    return (prompt ? "\u201c" + prompt + "\u201d\n" : "") + line + "\n" + link;
+  }
+
+  // null: no link in this address; {error}: a link that is broken or was changed; else the link's fields.
+  function parseLink(search) {
+    const query = new URLSearchParams(search);
+    const known = ["s", "seed", "t", "m", "n", "i", "v"];
+    if (![...query.keys()].some((key) => known.includes(key))) return null;
+    const broken = { error: true };
+    if ([...query.keys()].some((key) => !known.includes(key) || query.getAll(key).length > 1)) return broken;
+    const text = (key) => query.get(key) || "";
+    const prompt = text("s");
+    const whole = (key, low, high) => {
+      const value = text(key);
+      if (!/^\d{1,10}$/.test(value)) return null;
+      const number = Number(value);
+      return number >= low && number <= high ? number : null;
+    };
+    const seed = whole("seed", 0, SEED_MAX);
+    const n = whole("n", 1, 8);
+    const index = whole("i", 0, 7);
+    const maxChars = whole("m", 8, 200);
+    const temperature = /^\d(\.\d)?$/.test(text("t")) ? Number(text("t")) : null;
+    const version = /^[0-9a-f]{6,64}$/.test(text("v")) ? text("v") : null;
+    if (prompt.length > MAX_PROMPT || seed === null || n === null || index === null || index >= n ||
+        maxChars === null || temperature === null || temperature < 0.1 || temperature > 2 || version === null) {
+      return broken;
+    }
+    return { prompt: prompt, seed: seed, n: n, index: index, maxChars: maxChars, temperature: temperature, version: version };
+  }
+
+  function readHistory() {
+    try {
+      const items = JSON.parse(window.localStorage.getItem(HISTORY_KEY) || "[]");
+      const prefix = window.location.origin + "/?";
+      return Array.isArray(items)
+        ? items.filter((h) => h && typeof h.line === "string" && typeof h.link === "string" && h.link.startsWith(prefix))
+        : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function writeHistory(items) {
+    try {
+      window.localStorage.setItem(HISTORY_KEY, JSON.stringify(items.slice(0, HISTORY_MAX)));
+    } catch (e) {
+      /* private mode or full: the history is a nicety */
+    }
+  }
+
+  function rememberLines(answer) {
+    const added = answer.lines.map((line, i) => ({ setup: answer.prompt, line: line, link: permalink(answer, i) }));
+    const links = new Set(added.map((h) => h.link));
+    writeHistory(added.concat(readHistory().filter((h) => !links.has(h.link))));
+    renderHistory();
+  }
+
+  function renderHistory() {
+    const items = readHistory();
+    const list = $("history-list");
     list.replaceChildren();
-    for (const line of lines) {
+    for (const item of items) {
+      const entry = document.createElement("li");
+      const line = document.createElement("span");
+      line.className = "line";
+      line.textContent = item.line;
+      const link = document.createElement("a");
+      link.href = item.link;
+      link.textContent = "link";
+      link.setAttribute("aria-label", "Link to: " + item.line);
+      entry.append(line, " ", link);
+      list.append(entry);
+    }
+    $("history").hidden = items.length === 0;
+  }
+
+  function smallButtonFor(label, ariaLabel, done, onClick) {
+    return smallButton(label, ariaLabel, async (button) => {
+      try {
+        await onClick();
+        button.textContent = done;
+      } catch (e) {
+        button.textContent = label === "Share" ? "Not shared" : "Copy failed";
+      }
+      window.setTimeout(() => {
+        button.textContent = label;
+      }, 1500);
+    });
+  }
+
+  function renderSetup(prompt) {
+    $("setup").textContent = prompt ? prompt : "(no setup line)";
+    result.hidden = false;
+  }
+
+  function renderPunchlines(answer, highlight) {
+    renderSetup(answer.prompt);
+    const list = $("lines");
+    list.replaceChildren();
+    answer.lines.forEach((line, i) => {
+      const link = permalink(answer, i);
+      const message = shareMessage(answer.prompt, line, link);
       const item = document.createElement("li");
       const text = document.createElement("span");
       text.className = "line";
       text.textContent = line || "…";
-      item.append(text, smallButton("Copy", "Copy this punchline", (b) => share(prompt, line, b, false)));
+      item.append(text,
+        smallButtonFor("Copy", "Copy this punchline and its link", "Copied", () => navigator.clipboard.writeText(message)),
+        smallButtonFor("Link", "Copy a link to this punchline", "Link copied", () => navigator.clipboard.writeText(link)));
       if (navigator.share) {
-        item.append(smallButton("Share", "Share this punchline", (b) => share(prompt, line, b, true)));
+        item.append(smallButtonFor("Share", "Share this punchline", "Shared", () => navigator.share({ text: message })));
+      }
+      if (i === highlight) {
+        item.classList.add("shared");
+        item.setAttribute("aria-current", "true");
       }
       list.append(item);
-    }
-    result.hidden = false;
+    });
+    $("another").hidden = false;
   }
 
-  async function share(prompt, line, button, useShareSheet) {
-    const text = (prompt ? prompt + "\n" : "") + line;
-    try {
-      if (useShareSheet) {
-        await navigator.share({ text: text });
-        return;
-      }
-      await navigator.clipboard.writeText(text);
-      button.textContent = "Copied";
-    } catch (e) {
-      button.textContent = useShareSheet ? "Not shared" : "Copy failed";
-    }
-    window.setTimeout(() => {
-      button.textContent = useShareSheet ? "Share" : "Copy";
-    }, 1500);
-  }
-
-  async function generate() {
+  // ask: {prompt, n, temperature, maxChars?, seed?}; link: the shared link being opened, if any.
+  async function generate(ask, link) {
     clearError();
-    const prompt = $("prompt").value.trim();
-    const params = new URLSearchParams({ n: $("n").value, temperature: temperature.value });
-    if (prompt) params.set("prompt", prompt);
+    ask = ask || { prompt: $("prompt").value.trim(), n: Number($("n").value), temperature: Number(temperature.value) };
+    const params = new URLSearchParams({ n: String(ask.n), temperature: ask.temperature.toFixed(1) });
+    if (ask.prompt) params.set("prompt", ask.prompt);
+    if (ask.maxChars) params.set("max_chars", String(ask.maxChars));
+    if (ask.seed !== undefined) params.set("seed", String(ask.seed));
     drop.disabled = true;
+    $("another").disabled = true;
     $("results-title").parentElement.setAttribute("aria-busy", "true");
     const started = performance.now();
     if (warming) {
@@ -234,7 +346,11 @@
       const body = await call("/?" + params.toString(), { method: "GET" });
       stopTicker();
       const elapsed = performance.now() - started;
-      renderPunchlines(prompt, body.punchlines);
+      current = { prompt: body.prompt, n: body.punchlines.length, temperature: body.temperature,
+                  maxChars: body.max_chars, seed: body.seed, version: body.model.version, lines: body.punchlines };
+      const sameModel = !link || link.version === current.version;
+      renderPunchlines(current, link && sameModel ? link.index : -1);
+      rememberLines(current);
       if (body.cold_start) {
         markReady(true, body.timings_ms.load, elapsed);
         callStatus.textContent = "Cold call: the model woke up for this one — " + seconds(elapsed) + " in all.";
@@ -242,13 +358,25 @@
         if (state.dataset.state !== "ready") markReady(false, 0, elapsed);
         callStatus.textContent = "Warm call: " + Math.round(elapsed) + " ms — fast, the model was awake.";
       }
+      const notice = $("link-notice");
+      if (link && !sameModel) {
+        notice.textContent = "That line came from an earlier model (version " + link.version + "). Today's model (version " +
+          current.version + ") answers the same setup with these instead.";
+        notice.hidden = false;
+      } else if (link) {
+        notice.textContent = "The shared punchline is highlighted below.";
+        notice.hidden = false;
+      } else {
+        notice.hidden = true;
+      }
     } catch (error) {
       stopTicker();
       callStatus.textContent = "";
       if (state.dataset.state !== "ready") setState("failed", "Not reachable", "");
-      showError(error.message, generate);
+      showError(error.message, () => generate(ask, link));
     } finally {
       drop.disabled = false;
+      $("another").disabled = false;
       $("results-title").parentElement.setAttribute("aria-busy", "false");
     }
   }
@@ -256,6 +384,15 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     generate();
+  });
+  $("another").addEventListener("click", () => {
+    if (!current) return;
+    generate({ prompt: current.prompt, n: current.n, temperature: current.temperature, maxChars: current.maxChars,
+               seed: (current.seed + 1) % (SEED_MAX + 1) });
+  });
+  $("clear-history").addEventListener("click", () => {
+    writeHistory([]);
+    renderHistory();
   });
   retry.addEventListener("click", () => {
     clearError();
@@ -267,6 +404,24 @@
     $("temperature-value").textContent = Number(temperature.value).toFixed(1);
   });
 
+  renderHistory();
   // Wake the model as soon as the page is up, so it is likely awake by the time a setup line is typed.
   warmUp().catch(() => {});
+
+  // A shared link: show its setup at once, then ask for exactly those lines.
+  const link = parseLink(window.location.search);
+  if (link && link.error) {
+    window.history.replaceState(null, "", "/");
+    const notice = $("link-notice");
+    notice.textContent = "That link is broken or was changed, so there is no punchline to bring back. Here is an empty form.";
+    notice.hidden = false;
+  } else if (link) {
+    $("prompt").value = link.prompt;
+    temperature.value = String(link.temperature);
+    $("temperature-value").textContent = link.temperature.toFixed(1);
+    if (![...$("n").options].some((o) => o.value === String(link.n))) $("n").append(new Option(String(link.n)));
+    $("n").value = String(link.n);
+    renderSetup(link.prompt);
+    generate({ prompt: link.prompt, n: link.n, temperature: link.temperature, maxChars: link.maxChars, seed: link.seed }, link);
+  }
 })();
