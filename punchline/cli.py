@@ -453,3 +453,175 @@ def review_score(folder, as_json):
         return
     for kind, values in scores.items():
         click.echo(f"  {kind:<10} fluency {values['fluency']:.2f}  punch {values['punch']:.2f}  ({values['lines']} lines)")
+
+
+def _traffic_options(command):
+    for option in reversed([
+        click.option("--profile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help='A profile file: JSON {"visitors": [{"arrival_s": 0, "punchlines": 3, "think_s": 20}]} '
+                          "(instead of --shape)."),
+        click.option("--shape", type=click.Choice(["spike", "steady", "daily"]), default="spike", show_default=True,
+                     help="spike: --visitors over --hours; steady: --rate requests/s for --hours; daily: --visitors "
+                          "over a day with a daily cycle."),
+        click.option("--visitors", default=30_000, show_default=True, type=click.IntRange(0, 10_000_000)),
+        click.option("--hours", default=2.0, show_default=True, type=click.FloatRange(0.01, 48)),
+        click.option("--punchlines", default=3, show_default=True, type=click.IntRange(1, 1000),
+                     help="Punchlines each visitor asks for."),
+        click.option("--think-s", default=20.0, show_default=True, type=click.FloatRange(0, 3600),
+                     help="Mean pause between a visitor's punchlines."),
+        click.option("--rate", default=1.0, show_default=True, type=click.FloatRange(0, 100_000),
+                     help="Requests per second (--shape steady)."),
+        click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same run."),
+        click.option("--bench", "bench_json", default="reports/bench.json", show_default=True,
+                     type=click.Path(dir_okay=False, path_type=Path), help="The measured figures to simulate."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _profile(simulate_module, profile, shape, visitors, hours, punchlines, think_s, rate, seed):
+    if profile is not None:
+        return simulate_module.from_file(profile)
+    if shape == "spike":
+        return simulate_module.spike(visitors, hours, punchlines, think_s, seed)
+    if shape == "steady":
+        return simulate_module.steady(rate, hours, seed)
+    return simulate_module.daily(visitors, punchlines, think_s, seed)
+
+
+def _summary_line(label: str, s: dict) -> str:
+    lat = s["latency_s"]
+    return (f"{label:<18} {lat['p50']:>6.2f} {lat['p95']:>6.2f} {lat['p99']:>6.2f} "
+            f"{s['latency_cold_s']['p50']:>7.2f} {s['refused_share'] + s['timed_out_share']:>7.2%} "
+            f"{s['cold_starts']:>6} {s['peak_instances']:>5} {s['visitors_cold_share']:>7.2%} "
+            f"{s['billed_instance_s'] / 3600:>8.2f} {'$' + format(s['bill_usd']['total'], '.3f'):>8}")
+
+
+SIM_HEADER = (f"{'settings':<18} {'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'cold s':>7} {'failed':>7} "
+              f"{'colds':>6} {'inst':>5} {'v.cold':>7} {'inst-h':>8} {'bill':>8}")
+
+
+@main.command()
+@_traffic_options
+@click.option("--generation", type=click.Choice(["1", "2"]), callback=lambda c, p, v: v and int(v),
+              help="Cloud Functions generation [default: deploy.json].")
+@click.option("--max-instances", type=click.IntRange(1, 1000), help="[default: deploy.json]")
+@click.option("--concurrency", type=click.IntRange(1, 1000), help="[default: deploy.json]")
+@click.option("--min-instances", type=click.IntRange(0, 1000), help="[default: deploy.json]")
+@click.option("--memory-mb", type=click.IntRange(128, 32768), help="[default: deploy.json]")
+@click.option("--cpu", type=click.FloatRange(0.08, 8), help="[default: deploy.json]")
+@click.option("--timeout-s", type=click.FloatRange(1, 3600), help="[default: deploy.json]")
+@click.option("--rate-limit", default=60, show_default=True, type=click.IntRange(1, 10**9),
+              help="RATE_LIMIT per client, per minute.")
+@click.option("--vary/--no-vary", default=True, show_default=True, help="Also run each setting varied one at a time.")
+@click.option("--chart", "chart_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a chart of instances, queue and latency over the run (PNG).")
+@click.option("--check-against", "check_bundle", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Instead: check the simulator against this bundle served for real on this machine (load tests "
+                   "at 1, 2, 4 and 8 clients).")
+def simulate(profile, shape, visitors, hours, punchlines, think_s, rate, seed, bench_json, as_json, generation,
+             max_instances, concurrency, min_instances, memory_mb, cpu, timeout_s, rate_limit, vary, chart_path,
+             check_bundle):
+    """Simulate Cloud Functions serving a traffic profile (simpy): latency, failures, cold starts, the bill."""
+    import json as json_module
+
+    from tqdm import tqdm
+
+    from punchline import simulate as sim
+
+    if check_bundle is not None:
+        rows = sim.agreement(check_bundle, log=lambda m: click.echo(f"[check] {m}", err=True))
+        if as_json:
+            click.echo(json_module.dumps({"tolerance": sim.AGREEMENT_TOLERANCE, "rows": rows}, sort_keys=True))
+        else:
+            click.echo(f"{'clients':>7} {'predicted rps':>14} {'measured rps':>13} {'predicted p50':>14} "
+                       f"{'measured p50':>13}")
+            for r in rows:
+                click.echo(f"{r['clients']:>7} {r['predicted']['rps']:>14.1f} {r['measured']['rps']:>13.1f} "
+                           f"{r['predicted']['p50_ms']:>11.0f} ms {r['measured']['p50_ms']:>10.0f} ms")
+            click.echo(f"(calibrated on real runs at 1 and 8 clients; tolerance ±{sim.AGREEMENT_TOLERANCE:.0%})")
+        return
+
+    given = _deploy_defaults()
+    pick = lambda value, key: value if value is not None else given[key]  # noqa: E731
+    deploy = sim.Deploy(pick(generation, "generation"), pick(max_instances, "max_instances"),
+                        pick(concurrency, "concurrency"), pick(min_instances, "min_instances"),
+                        pick(memory_mb, "memory_mb"), float(pick(cpu, "cpu")), float(pick(timeout_s, "timeout_s")),
+                        rate_limit)
+    try:
+        measured = sim.Measured.from_bench(bench_json)
+        people = _profile(sim, profile, shape, visitors, hours, punchlines, think_s, rate, seed)
+        runs = sim.variations(deploy) if vary else [("as given", deploy)]
+        span = max((v.arrival_s for v in people), default=0) + 600
+        results = []
+        with tqdm(total=round(span * len(runs)), unit="sim-s", disable=as_json, leave=False) as bar:
+            for label, settings in runs:
+                results.append((label, sim.run(people, settings, measured, seed, progress=bar.update)))
+    except sim.SimulationError as exc:
+        raise click.UsageError(str(exc)) from None
+    if chart_path:
+        sim.chart(results[0][1], chart_path, f"{len(people):,} visitors, {deploy.flags()}")
+    if as_json:
+        click.echo(json_module.dumps({"measured": measured.__dict__, "runs": [{"label": label, **s}
+                                      for label, s in results]}, sort_keys=True))
+        return
+    first = results[0][1]
+    click.echo(f"{len(people):,} visitors, {first['requests']:,} requests over {first['period_s'] / 3600:.1f} h; "
+               f"measured figures: {measured.label}")
+    click.echo(f"settings: {deploy.flags()}")
+    click.echo(SIM_HEADER)
+    for label, s in results:
+        click.echo(_summary_line(label, s))
+    click.echo("(latency in seconds over every answered request; cold s: median of requests that waited for a "
+               "cold start; failed: 429 and 504; v.cold: visitors who met a cold start; bill: list price, no free "
+               "tier)")
+    if chart_path:
+        click.echo(f"wrote {chart_path}")
+
+
+@main.command()
+@_traffic_options
+@click.option("--int8-bench", default="reports/int8/bench.json", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Measured figures of the int8 bundle.")
+@click.option("--p95-goal-s", default=2.0, show_default=True, type=click.FloatRange(0.001, 600),
+              help="Latency goal: p95 over every answered request.")
+@click.option("--max-failed", default=0.001, show_default=True, type=click.FloatRange(0, 1),
+              help="Largest share of requests refused or timed out.")
+@click.option("--budget-usd", type=click.FloatRange(0, 1e9), help="Most the simulated period may cost.")
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
+def plan(profile, shape, visitors, hours, punchlines, think_s, rate, seed, bench_json, as_json, int8_bench,
+         p95_goal_s, max_failed, budget_usd, top):
+    """Search deploy settings for the cheapest that meet a latency goal (and a budget) on a traffic profile."""
+    import json as json_module
+
+    from tqdm import tqdm
+
+    from punchline import simulate as sim
+
+    try:
+        bundles = {"float32": sim.Measured.from_bench(bench_json)}
+        if int8_bench.is_file():
+            bundles["int8"] = sim.Measured.from_bench(int8_bench)
+        people = _profile(sim, profile, shape, visitors, hours, punchlines, think_s, rate, seed)
+        with tqdm(total=30 * len(bundles), unit="setting", disable=as_json, leave=False) as bar:
+            rows = sim.plan(people, bundles, p95_goal_s, max_failed, budget_usd, seed, progress=bar.update)
+    except sim.SimulationError as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json_module.dumps({"goal": {"p95_s": p95_goal_s, "max_failed": max_failed, "budget_usd": budget_usd},
+                                      "rows": rows}, sort_keys=True))
+        return
+    click.echo(f"{len(people):,} visitors; goal: p95 ≤ {p95_goal_s:g} s, failed ≤ {max_failed:.2%}"
+               + (f", bill ≤ ${budget_usd:g}" if budget_usd is not None else ""))
+    click.echo(f"{'bundle':<8} " + SIM_HEADER)
+    for row in rows[:top]:
+        label = f"{row['deploy']['max_instances']}×c{row['deploy']['concurrency']} min{row['deploy']['min_instances']}"
+        click.echo(f"{row['bundle']:<8} " + _summary_line(label + (" ✓" if row["meets"] else ""), row))
+    best = rows[0]
+    if not best["meets"]:
+        click.echo("no setting tried meets the goal; the closest are listed")
+        raise SystemExit(1)
+    deploy = sim.Deploy(**best["deploy"])
+    click.echo(f"\ncheapest that meets the goal: the {best['bundle']} bundle with\n  gcloud functions deploy punchline "
+               f"{deploy.flags()} ...")

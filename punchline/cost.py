@@ -272,3 +272,26 @@ def from_logs(records: list[dict], provider: str, tier: Tier, prices: dict | Non
             "cold_share": traffic.cold_share, "cache_hits": hits, "cache_hit_share": hits / len(records), "billed_seconds": billed, "memory_mb": memory_mb,
             "period_cost_without_free_tier": actual.monthly_without_free_tier / month_scale,
             "monthly_from_logs": actual.to_dict(), "monthly_estimate": modelled.to_dict()}
+
+
+def bill(provider: str, billed_instance_s: float, requests: int, tier: Tier, period_s: float,
+         prices: dict | None = None) -> dict:
+    """What `requests` served in `billed_instance_s` of billed instance time cost at list price (no free tier),
+    with tier.min_instances kept idle for the whole period_s: the simulator's bill for one simulated day."""
+    prices = prices or pricing()
+    p = prices[provider]
+    rt = str(tier.region_tier)
+    gb = tier.memory_mb / 1024
+    if provider == "gen1":
+        ghz = p["ghz_by_memory_mb"][str(tier.memory_mb)]
+        compute = billed_instance_s * (gb * p["gb_second"][rt] + ghz * p["ghz_second"][rt])
+        idle = tier.min_instances * period_s * (gb * p["gb_second"][rt] + ghz * p["idle_ghz_second"][rt])
+        per_request = p["per_invocation"]
+    elif provider == "gen2":
+        compute = billed_instance_s * (gb * p["gib_second"][rt] + tier.cpu * p["vcpu_second"][rt])
+        idle = tier.min_instances * period_s * (gb * p["gib_second"][rt] + tier.cpu * p["idle_vcpu_second"][rt])
+        per_request = p["per_request"]
+    else:
+        raise CostError(f"the simulator bills Cloud Functions only, not {provider!r}")
+    return {"compute": compute, "requests": requests * per_request, "min_instances_idle": idle,
+            "total": compute + requests * per_request + idle}
