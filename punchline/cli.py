@@ -498,6 +498,17 @@ def _summary_line(label: str, s: dict) -> str:
             f"{s['billed_instance_s'] / 3600:>8.2f} {'$' + format(s['bill_usd']['total'], '.3f'):>8}")
 
 
+def _no_nan(value):
+    """JSON has no NaN: a percentile of nothing is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
+
+
 SIM_HEADER = (f"{'settings':<18} {'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'cold s':>7} {'failed':>7} "
               f"{'colds':>6} {'inst':>5} {'v.cold':>7} {'inst-h':>8} {'bill':>8}")
 
@@ -561,10 +572,10 @@ def simulate(profile, shape, visitors, hours, punchlines, think_s, rate, seed, b
     except sim.SimulationError as exc:
         raise click.UsageError(str(exc)) from None
     if chart_path:
-        sim.chart(results[0][1], chart_path, f"{len(people):,} visitors, {deploy.flags()}")
+        sim.chart(results[0][1], chart_path, f"{len(people):,} visitors\n{deploy.flags()}")
     if as_json:
-        click.echo(json_module.dumps({"measured": measured.__dict__, "runs": [{"label": label, **s}
-                                      for label, s in results]}, sort_keys=True))
+        click.echo(json_module.dumps(_no_nan({"measured": measured.__dict__, "runs": [{"label": label, **s}
+                                              for label, s in results]}), sort_keys=True, allow_nan=False))
         return
     first = results[0][1]
     click.echo(f"{len(people):,} visitors, {first['requests']:,} requests over {first['period_s'] / 3600:.1f} h; "
@@ -609,8 +620,9 @@ def plan(profile, shape, visitors, hours, punchlines, think_s, rate, seed, bench
     except sim.SimulationError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
-        click.echo(json_module.dumps({"goal": {"p95_s": p95_goal_s, "max_failed": max_failed, "budget_usd": budget_usd},
-                                      "rows": rows}, sort_keys=True))
+        click.echo(json_module.dumps(_no_nan({"goal": {"p95_s": p95_goal_s, "max_failed": max_failed,
+                                                       "budget_usd": budget_usd}, "rows": rows}),
+                                     sort_keys=True, allow_nan=False))
         return
     click.echo(f"{len(people):,} visitors; goal: p95 ≤ {p95_goal_s:g} s, failed ≤ {max_failed:.2%}"
                + (f", bill ≤ ${budget_usd:g}" if budget_usd is not None else ""))

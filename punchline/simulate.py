@@ -289,7 +289,7 @@ class Platform:
             done = self.result.latencies_cold + self.result.latencies_warm
             recent = done[last:]
             last = len(done)
-            p95 = _percentile(recent, 95) if recent else 0.0
+            p95 = _percentile(recent, 95)  # NaN for a window with no answers: the chart leaves a gap
             busy = sum(i["in_flight"] for i in self.instances)
             self.result.timeline.append((self.env.now, len(self.instances), busy, len(self.queue), p95))
             if progress:
@@ -391,7 +391,7 @@ def chart(summary: dict, path: Path, title: str) -> None:
     top.plot(hours, busy, label="requests in flight", alpha=0.7)
     top.plot(hours, queued, label="queued", alpha=0.7)
     top.legend(loc="upper right")
-    top.set_title(title)
+    top.set_title(title, fontsize=9, wrap=True)
     bottom.plot(hours, p95, color="#d62728")
     bottom.set_ylabel("p95 latency (s), 10 s windows")
     bottom.set_xlabel("hours")

@@ -47,7 +47,7 @@ def test_same_seed_same_run_and_instances_scale_with_the_spike():
     slow = sim.Measured(cold_start_s=1.0, rps_c1=5.0, rps_c8=8.0, spread=1.2)
     first = sim.run(people, sim.Deploy(max_instances=10), slow, seed=3)
     again = sim.run(people, sim.Deploy(max_instances=10), slow, seed=3)
-    assert first == again
+    assert json.dumps(first) == json.dumps(again)  # (NaN marks empty windows: compare the text)
     assert 2 <= first["peak_instances"] <= 10 and first["cold_starts"] == first["peak_instances"]
     capped = sim.run(people, sim.Deploy(max_instances=1), slow, seed=3)
     assert capped["latency_s"]["p95"] > first["latency_s"]["p95"]
