@@ -4,7 +4,8 @@ traffic profile with given deploy settings, from this function's measured figure
 The platform, as its documentation describes it (Cloud Run, which runs 2nd gen functions):
 - instances start on demand, each taking the measured cold start before it answers, up to --max-instances;
   --min-instances stay started;
-- an instance serves up to --concurrency requests at once (1st gen: always one);
+- an instance serves up to --concurrency requests at once (1st gen: always one; below 1 vCPU, Cloud Run
+  allows only one);
 - when every instance is full and no more may start, a request waits in a queue for up to 60 s, then fails
   with 429 ("Maximum instances and traffic spikes", cloud.google.com/run/docs/configuring/max-instances);
 - a request running longer than --timeout fails with 504;
@@ -56,6 +57,9 @@ class Deploy:
             raise SimulationError("max_instances and concurrency must be at least 1, min_instances at least 0")
         if self.min_instances > self.max_instances:
             raise SimulationError(f"min_instances ({self.min_instances}) exceeds max_instances ({self.max_instances})")
+        if self.generation == 2 and self.cpu < 1 and self.concurrency > 1:
+            raise SimulationError(f"concurrency {self.concurrency} needs at least 1 vCPU (Cloud Run allows only "
+                                  f"concurrency 1 below 1 vCPU), got cpu {self.cpu:g}")
 
     @property
     def per_instance(self) -> int:
@@ -365,6 +369,10 @@ def plan(visitors: list[Visitor], bundles: dict[str, Measured], p95_goal_s: floa
             for concurrency in (1, 4, 8):
                 for min_instances in (0, 1):
                     deploy = Deploy(2, max_instances, concurrency, min_instances, memory, 1.0 if memory >= 512 else 0.5)
+                    if deploy.cpu < 1 and concurrency > 1:
+                        if progress:
+                            progress(1)
+                        continue  # not a setting Cloud Run accepts
                     slow = replace(measured, rps_c1=measured.rps_c1 * deploy.cpu, rps_c8=measured.rps_c8 * deploy.cpu)
                     summary = run(visitors, deploy, slow, seed)
                     failed = summary["refused_share"] + summary["timed_out_share"]

@@ -64,6 +64,8 @@ def test_plan_picks_the_cheapest_setting_that_meets_the_goal():
 def test_bad_settings_are_named():
     with pytest.raises(sim.SimulationError, match="min_instances"):
         sim.run([], sim.Deploy(max_instances=1, min_instances=2), FAST)
+    with pytest.raises(sim.SimulationError, match="1 vCPU"):
+        sim.run([], sim.Deploy(memory_mb=256, cpu=0.5, concurrency=4), FAST)
 
 
 def test_cli_simulate_and_plan(tmp_path):
