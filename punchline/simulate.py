@@ -397,8 +397,12 @@ def chart(summary: dict, path: Path, title: str) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     top.step(hours, instances, label="instances", where="post")
     top.plot(hours, busy, label="requests in flight", alpha=0.7)
-    top.plot(hours, queued, label="queued", alpha=0.7)
-    top.legend(loc="upper right")
+    top.set_ylabel("instances, requests in flight")
+    queue_axis = top.twinx()  # the queue can be thousands long: its own scale
+    queue_axis.plot(hours, queued, label="queued (right scale)", color="#2ca02c", alpha=0.7)
+    queue_axis.set_ylabel("queued requests")
+    handles = top.get_legend_handles_labels()[0] + queue_axis.get_legend_handles_labels()[0]
+    top.legend(handles=handles, loc="upper right")
     top.set_title(title, fontsize=9, wrap=True)
     bottom.plot(hours, p95, color="#d62728")
     bottom.set_ylabel("p95 latency (s), 10 s windows")
