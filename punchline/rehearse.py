@@ -55,7 +55,8 @@ def stage_function(dest: Path, source: Path = FUNCTION_DIR) -> int:
 
 
 def environment(dest: Path, requirements: Path, log=None) -> Path:
-    """A new virtual environment at dest with only `requirements` installed; returns its python."""
+    """A new virtual environment at dest with only `requirements` installed; returns its python (absolute)."""
+    dest, requirements = dest.resolve(), requirements.resolve()
     if log:
         log(f"creating {dest} with {requirements.relative_to(REPO) if requirements.is_relative_to(REPO) else requirements}")
     subprocess.run([sys.executable, "-m", "venv", str(dest)], check=True)
