@@ -118,11 +118,11 @@ def group_members(group: int) -> list[int]:
     return members
 
 
-def _spawn(args: list[str], env: dict, log: Path | None) -> subprocess.Popen:
+def _spawn(args: list[str], env: dict, log: Path | None, cwd: Path = REPO) -> subprocess.Popen:
     out = open(log, "ab") if log else subprocess.DEVNULL
     try:
         return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
-                                start_new_session=True, cwd=REPO)
+                                start_new_session=True, cwd=cwd)
     finally:
         if log:
             out.close()

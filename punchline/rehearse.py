@@ -91,13 +91,7 @@ def start_function(python: Path, staged: Path, env: dict, log: Path | None = Non
     full_env = {**base, **env, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
     framework = python.parent / "functions-framework"
     args = [str(framework), "--target", "punchline", "--host", "127.0.0.1"]
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    try:
-        proc = subprocess.Popen(args, env=full_env, cwd=staged, stdout=out,
-                                stderr=subprocess.STDOUT if log else subprocess.DEVNULL, start_new_session=True)
-    finally:
-        if log:
-            out.close()
+    proc = processes._spawn(args, full_env, log, cwd=staged)
     return processes.Service("staged function", proc, f"http://127.0.0.1:{port}", port, log).ready("/status", timeout_s)
 
 
