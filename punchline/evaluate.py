@@ -155,6 +155,34 @@ def shuffled(lines: list[str], seed: int = SHUFFLE_SEED) -> list[str]:
     return out
 
 
+def human_nll(model, pairs: list[tuple[str, str]]) -> float:
+    """How surprised the model is by held-out human punchlines: their mean negative log-likelihood per word
+    (nats) given their setups, read as the model reads and writes (setup, then the line from its last word
+    back to its first, its closing line break counted). A model's own quality, apart from decoding: lower
+    is better, and no choosing of candidates can improve it."""
+    import numpy as np
+
+    rows, starts = [], []
+    for setup, line in pairs:
+        head = [model.newline] + model.encode(words(setup)[::-1]) + [model.newline]
+        rows.append(head + model.encode(words(line)[::-1]) + [model.newline])
+        starts.append(len(head))
+    width = max(map(len, rows))
+    ids = np.full((len(rows), width), model.newline, dtype=np.int32)
+    for r, row in enumerate(rows):
+        ids[r, :len(row)] = row
+    carry, total, count = model.start(len(rows)), 0.0, 0
+    for t in range(width - 1):
+        logits, carry = model.step(ids[:, t], carry)
+        logits = logits.astype(np.float64)
+        top = logits.max(axis=1)
+        log_z = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        scored = [r for r, row in enumerate(rows) if starts[r] <= t + 1 < len(row)]
+        total -= float(sum(logits[r, ids[r, t + 1]] - log_z[r] for r in scored))
+        count += len(scored)
+    return total / count if count else 0.0
+
+
 def human_pairs(path: Path) -> list[tuple[str, str]]:
     """The held-out couplets written by hand (setup, punchline)."""
     return corpus_module.load_pairs(path, min_pairs=1)
@@ -219,6 +247,7 @@ def run(model_dir: Path, corpus_path: Path, judge_corpus: Path, human_path: Path
                    runs(training_lines), runs([line for text in judge_texts for line in text.splitlines()]))
     manifest = loaded.model.manifest
     report.update({
+        "human_nll": human_nll(loaded.model, human_pairs(human_path)),
         "model": f"{manifest.name} {manifest.version}",
         "quantization": manifest.architecture.get("quantization", "none"),
         "generate_ms_per_request": statistics.median(times),
@@ -243,7 +272,7 @@ TARGETS = {
     "archaic_rate": ("<=", 0.02),
     "cut_mid_word": ("<=", 0.0),
 }
-SHOWN = ("slor_mean", "slor_mean_human", "slor_mean_plain", "slor_share_positive_plain", "slor_mean_shuffled",
+SHOWN = ("human_nll", "slor_mean", "slor_mean_human", "slor_mean_plain", "slor_share_positive_plain", "slor_mean_shuffled",
          "slor_share_positive_human", "rhyme_rate_plain", "novelty_judge_corpus", "word_validity")
 FRACTIONS = ("slor_share_positive", "rhyme_rate", "rhyme_depth_2plus", "novelty", "distinct_2", "echo_rate",
              "archaic_rate", "cut_mid_word")  # the metrics that are shares of 0..1, compared by --compare

@@ -80,7 +80,7 @@ def test_eval_on_the_tiny_model(tiny_bundle, tiny_corpus, judge_files, tmp_path)
     for key in evaluate.FRACTIONS + ("slor_share_positive_shuffled", "slor_share_positive_human"):
         assert 0.0 <= report[key] <= 1.0, key
     for key in ("slor_mean", "slor_mean_human", "distinct_2", "mean_words", "echo_rate", "archaic_rate",
-                "rhyme_depth_2plus", "novelty_judge_corpus"):
+                "rhyme_depth_2plus", "novelty_judge_corpus", "human_nll"):
         assert key in report
     assert list(tmp_path.glob("judge-*.pickle")), "the judge was not cached"
     table = CliRunner().invoke(cli.main, args + ["--n", "1"])
@@ -98,3 +98,26 @@ def test_compare_shows_the_distance_to_a_reference_model(tiny_bundle, tiny_corpu
     assert all(d == 0 for d in compared["differences"].values()) and compared["within_tolerance"] is True
     table = CliRunner().invoke(cli.main, args)
     assert table.exit_code == 0 and f"within {evaluate.QUANTIZED_TOLERANCE}: PASS" in table.output
+
+
+def test_human_nll_is_the_mean_surprise_of_each_punchline_word(tiny_bundle):
+    """The batched figure equals reading each couplet on its own and summing the log-probabilities of the
+    punchline's words (last to first) and its closing line break."""
+    import numpy as np
+    from punchline_serve import loader
+    from punchline_serve.text import words
+
+    model = loader.load(str(tiny_bundle), 1).model
+    pairs = [("my flow is cold", "so i wear my gold"), ("they said i was late", "now i set the date on time")]
+    total, count = 0.0, 0
+    for setup, line in pairs:
+        head = [model.newline] + model.encode(words(setup)[::-1]) + [model.newline]
+        tail = model.encode(words(line)[::-1]) + [model.newline]
+        logits, carry = model.read(head)
+        for token in tail:
+            logprobs = logits[0].astype(np.float64) - np.log(np.exp(logits[0].astype(np.float64)).sum())
+            total -= logprobs[token]
+            count += 1
+            logits, carry = model.step(np.array([token]), carry)
+    assert evaluate.human_nll(model, pairs) == pytest.approx(total / count, rel=1e-4)
+    assert evaluate.human_nll(model, pairs[:1]) != pytest.approx(evaluate.human_nll(model, pairs[1:]))
