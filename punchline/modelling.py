@@ -14,7 +14,7 @@ QUANTIZATIONS = ("none", "float16", "int8")
 PRESETS = {
     "default": {"embedding": 128, "units": 256, "layers": 2, "ngram_buckets": 2**17, "ngram_orders": (2, 3),
                 "epochs": 6, "batch_size": 64, "learning_rate": 2e-3, "dropout": 0.25, "max_words": 8000,
-                "validation": 0.03, "couplet_weight": 3},
+                "validation": 0.03, "couplet_weight": 2},
     "production": {"embedding": 128, "units": 256, "layers": 2, "ngram_buckets": 2**18, "ngram_orders": (2, 3),
                    "epochs": 8, "batch_size": 64, "learning_rate": 2e-3, "dropout": 0.25, "max_words": 8000,
                    "validation": 0.03, "couplet_weight": 4},
