@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from punchline import modelling
+from punchline_serve import params
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -365,7 +366,7 @@ def from_logs(log_file, memory_mb, cpu, min_instances, region_tier, provider, as
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Held-out couplets written by hand: the human lines the served ones are measured against.")
 @click.option("--n", default=4, show_default=True, type=click.IntRange(1, 16), help="Punchlines per setup and seed.")
-@click.option("--temperature", default=0.8, show_default=True, type=click.FloatRange(0.1, 2.0))
+@click.option("--temperature", default=params.DEFAULT_TEMPERATURE, show_default=True, type=click.FloatRange(0.1, 2.0))
 @click.option("--compare", "reference_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Also evaluate this bundle (say, the float32 model) and show how far --model is from it on "
                    "every share (a quantized model may be the default within the tolerance).")

@@ -12,6 +12,7 @@ from pathlib import Path
 from punchline import corpus as corpus_module, judge as judge_module
 from punchline.lexicon import rhyming_part
 from punchline_serve import loader
+from punchline_serve.params import DEFAULT_TEMPERATURE
 from punchline_serve.text import archaic, echoes, words
 
 # Setup lines written for this project; none is in the training corpus.
@@ -237,7 +238,7 @@ def generate(loaded: loader.Loaded, n: int, temperature: float, max_chars: int, 
 
 
 def run(model_dir: Path, corpus_path: Path, judge_corpus: Path, human_path: Path, n: int = 4,
-        temperature: float = 0.8, max_chars: int = 80, threads: int = 2, cache_dir: Path | None = None) -> dict:
+        temperature: float = DEFAULT_TEMPERATURE, max_chars: int = 80, threads: int = 2, cache_dir: Path | None = None) -> dict:
     """Generate for every setup and seed, then score the punchlines; returns the metrics."""
     loaded = loader.load(str(model_dir), threads)
     served, plain, times = generate(loaded, n, temperature, max_chars)

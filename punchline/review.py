@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 
 from punchline import evaluate
+from punchline_serve.params import DEFAULT_TEMPERATURE
 
 # Setup lines for the review, written for the project; none is in the corpus nor in eval's setups.
 SETUPS = [
@@ -34,7 +35,7 @@ SHUFFLED_LINES = 6
 ORDER_SEED = 2026
 
 
-def make(loaded, human_pairs: list[tuple[str, str]], temperature: float = 0.8, max_chars: int = 80,
+def make(loaded, human_pairs: list[tuple[str, str]], temperature: float = DEFAULT_TEMPERATURE, max_chars: int = 80,
          order_seed: int = ORDER_SEED) -> tuple[list[dict], list[dict]]:
     """(sheet rows, key rows): one served punchline per setup and seed (the first of each answer), human
     punchlines with their own setups, and shuffled human lines, all in one shuffled order."""

@@ -15,7 +15,7 @@ def parse(**values):
 
 def test_defaults():
     p = parse()
-    assert (p.prompt, p.n, p.temperature, p.max_chars, p.seed, p.text) == ("", 1, 0.8, 80, None, False)
+    assert (p.prompt, p.n, p.temperature, p.max_chars, p.seed, p.text) == ("", 1, 1.0, 80, None, False)
 
 
 def test_strings_from_a_query_string_are_converted():

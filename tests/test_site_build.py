@@ -132,3 +132,14 @@ def test_readme_deploy_command_matches_deploy_json():
     assert f"--cpu={deploy['cpu']}" in command and ("--gen2" in command) == (deploy["generation"] == 2)
     assert f"--region=$REGION" in command and f"REGION={deploy['region']}" in readme
     assert f"MEMORY_MB={deploy['memory_mb']}" in command
+
+
+def test_the_page_starts_at_the_function_default_temperature(tmp_path):
+    """The slider's starting value and its label are the temperature the function uses when none is sent."""
+    from punchline_serve.params import DEFAULT_TEMPERATURE
+
+    assert build(tmp_path / "s").returncode == 0
+    html = (tmp_path / "s" / "index.html").read_text()
+    slider = re.search(r'<input id="temperature"[^>]*value="([0-9.]+)"', html)
+    label = re.search(r'<output id="temperature-value"[^>]*>([0-9.]+)</output>', html)
+    assert slider and label and float(slider.group(1)) == float(label.group(1)) == DEFAULT_TEMPERATURE
