@@ -11,7 +11,7 @@ from pathlib import Path
 
 from punchline import corpus as corpus_module, judge as judge_module
 from punchline.lexicon import rhyming_part
-from punchline_serve import loader
+from punchline_serve import decode, loader
 from punchline_serve.params import DEFAULT_TEMPERATURE
 from punchline_serve.text import archaic, echoes, words
 
@@ -165,7 +165,7 @@ def human_nll(model, pairs: list[tuple[str, str]]) -> float:
 
     rows, starts = [], []
     for setup, line in pairs:
-        head = [model.newline] + model.encode(words(setup)[::-1]) + [model.newline]
+        head = decode.reading(model, setup)
         rows.append(head + model.encode(words(line)[::-1]) + [model.newline])
         starts.append(len(head))
     width = max(map(len, rows))
@@ -175,11 +175,9 @@ def human_nll(model, pairs: list[tuple[str, str]]) -> float:
     carry, total, count = model.start(len(rows)), 0.0, 0
     for t in range(width - 1):
         logits, carry = model.step(ids[:, t], carry)
-        logits = logits.astype(np.float64)
-        top = logits.max(axis=1)
-        log_z = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        logprobs = decode.log_softmax(logits)
         scored = [r for r, row in enumerate(rows) if starts[r] <= t + 1 < len(row)]
-        total -= float(sum(logits[r, ids[r, t + 1]] - log_z[r] for r in scored))
+        total -= float(sum(logprobs[r, ids[r, t + 1]] for r in scored))
         count += len(scored)
     return total / count if count else 0.0
 

@@ -45,7 +45,13 @@ class Candidate:
         return join(self.tokens)
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
+def reading(model: Model, setup: str) -> list[int]:
+    """What the model reads before it writes a punchline: a line break, the setup's words last to first, a
+    line break (the order it was trained in; the punchline then follows from its last word back)."""
+    return [model.newline] + model.encode(words(setup)[::-1]) + [model.newline]
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -58,9 +64,9 @@ def _gumbel_top(logprobs: np.ndarray, k: int, temperature: float, rng: np.random
     top_logprobs = np.take_along_axis(logprobs, top, axis=1)
     order = np.argsort(-top_logprobs, axis=1, kind="stable")
     top, top_logprobs = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_logprobs, order, axis=1)
-    probs = np.exp(_log_softmax(top_logprobs))  # the nucleus is the model's own, whatever the temperature
+    probs = np.exp(log_softmax(top_logprobs))  # the nucleus is the model's own, whatever the temperature
     keep = (np.cumsum(probs, axis=1) - probs < TOP_P) & np.isfinite(top_logprobs)
-    scaled = _log_softmax(top_logprobs / temperature)
+    scaled = log_softmax(top_logprobs / temperature)
     keep[:, 0] = True
     keys = np.where(keep, scaled + rng.gumbel(size=scaled.shape), -np.inf)
     picks = np.argsort(-keys, axis=1, kind="stable")[:, :k]
@@ -95,8 +101,8 @@ def propose(model: Model, lexicon: Lexicon | None, setup: str, rows: int, temper
     the model finds likeliest. A beam ends when the model ends the line (after MIN_WORDS), or is cut at
     MAX_WORDS or max_chars. With width 1 this is plain sampling, one line per ending."""
     rng = np.random.default_rng(seed)
-    logits, carry = model.read([model.newline] + model.encode(words(setup)[::-1]) + [model.newline])
-    first = _log_softmax(logits[0])
+    logits, carry = model.read(reading(model, setup))
+    first = log_softmax(logits[0])
     endings, rhymed = _endings(model, lexicon if rhyme else None, last_word(setup) if rhyme else None, first,
                                max(1, rows // width), temperature, max_chars, rng)
     quota = [rows // len(endings) + (g < rows % len(endings)) for g in range(len(endings))]
@@ -105,7 +111,7 @@ def propose(model: Model, lexicon: Lexicon | None, setup: str, rows: int, temper
     ids, carry = np.array(endings, dtype=np.int32), carry.repeat(len(live))
     while live:
         logits, carry = model.step(ids, carry)
-        logprobs = _log_softmax(logits)
+        logprobs = log_softmax(logits)
         masked = logprobs.copy()
         if model.unknown is not None:
             masked[:, model.unknown] = -np.inf  # read, never written
